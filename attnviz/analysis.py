@@ -1,0 +1,89 @@
+"""``analyze``: text in, tokens + attentions + prediction out."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from attnviz import classification
+from attnviz.extraction import forward
+from attnviz.loading import LoadedModel, load_model
+from attnviz.tokens import clean_text, encode
+from attnviz.types import Analysis, Prediction
+
+_MAX_LABEL_SETS = 32
+
+
+def analyze(
+    text: str,
+    model: LoadedModel | str | None = None,
+    max_tokens: int | None = None,
+    labels: Mapping[str, Sequence[str]] | None = None,
+    head_mask: np.ndarray | None = None,
+) -> Analysis:
+    """Analyse ``text`` with ``model`` (a loaded model, a name or folder, or None for the built-in one).
+
+    ``labels`` maps label names to descriptions for zero-shot classification with bare encoders.
+    ``head_mask`` is float[layers, heads], 0 switches a head off.
+    """
+    loaded = _resolve(model)
+    cleaned = clean_text(text)
+    limit = loaded.max_tokens if max_tokens is None else max(2, min(int(max_tokens), loaded.max_tokens))
+    enc = encode(cleaned.text, loaded.tokenizer, limit)
+    result = forward(loaded, enc.input_ids, head_mask)
+    prediction: Prediction | None = None
+    if result.logits is not None:
+        prediction = classification.from_logits(result.logits, loaded.labels)
+    elif result.hidden is not None:
+        label_map = dict(labels) if labels else classification.DEFAULT_LABELS
+        if label_map:
+            prediction = classification.zero_shot(
+                classification.mean_pool(result.hidden), _label_embeddings(loaded, label_map)
+            )
+    return Analysis(
+        model_name=loaded.name,
+        text=cleaned.text,
+        tokens=enc.tokens,
+        attentions=result.attentions,
+        prediction=prediction,
+        truncated=enc.truncated or cleaned.chars_dropped > 0,
+        total_tokens=enc.total_tokens,
+        causal=loaded.kind == "causal",
+        chars_dropped=cleaned.chars_dropped,
+        notices=result.notices,
+    )
+
+
+def embed(loaded: LoadedModel, text: str) -> np.ndarray:
+    """L2-normalised mean-pooled embedding float[D] of ``text`` (encoders only)."""
+    enc = encode(clean_text(text).text, loaded.tokenizer, loaded.max_tokens)
+    hidden = forward(loaded, enc.input_ids).hidden
+    if hidden is None:
+        raise ValueError("Embeddings need an encoder model.")
+    return classification.mean_pool(hidden)
+
+
+def _label_embeddings(loaded: LoadedModel, labels: Mapping[str, Sequence[str]]) -> dict[str, np.ndarray]:
+    key = tuple((name, tuple(descs)) for name, descs in labels.items())
+    cache = loaded.label_embeddings
+    if key not in cache:
+        if len(cache) >= _MAX_LABEL_SETS:
+            cache.pop(next(iter(cache)))
+        cache[key] = {
+            name: np.mean([embed(loaded, d) for d in (descs or (name,))], axis=0) for name, descs in labels.items()
+        }
+    return cache[key]
+
+
+def _resolve(model: LoadedModel | str | None) -> LoadedModel:
+    if isinstance(model, LoadedModel):
+        return model
+    return _cached_model(model)
+
+
+@lru_cache(maxsize=2)
+def _cached_model(name: str | None) -> LoadedModel:
+    # Notebook convenience: analyze(text) twice must not load the weights twice.
+    return load_model(name)

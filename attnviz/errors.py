@@ -1,0 +1,23 @@
+"""User-facing exceptions: every message says what the user can do next."""
+
+from __future__ import annotations
+
+
+class AttnvizError(Exception):
+    """Base class for errors whose message can be shown to a user as is."""
+
+
+class InputError(AttnvizError, ValueError):
+    """The text given cannot be analysed (empty, invisible, ...)."""
+
+
+class ModelLoadError(AttnvizError):
+    """A model could not be loaded; the message names what to try instead."""
+
+
+class AttentionError(AttnvizError):
+    """The model did not return usable attention weights."""
+
+
+class BusyError(AttnvizError):
+    """The model is serving other requests; retry shortly."""

@@ -1,0 +1,80 @@
+"""Run the model once and turn its attentions into validated float32[layers, heads, query, key]."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from attnviz.errors import AttentionError
+
+ROW_SUM_TOLERANCE = 1e-3
+
+
+@dataclass(frozen=True)
+class ForwardResult:
+    attentions: np.ndarray  # float32[L, H, T, T]
+    logits: np.ndarray | None  # float32[n_labels] for classifiers
+    hidden: np.ndarray | None  # float32[T, D] last hidden states for encoders
+    device: str
+    notices: tuple[str, ...] = ()
+
+
+def stack_attentions(per_layer: Sequence[np.ndarray], n_layers: int) -> np.ndarray:
+    """Validate one (1, H, T, T) array per layer and stack them to float32[L, H, T, T]."""
+    if len(per_layer) == 0:
+        raise AttentionError(
+            "The model returned no attention weights. It must be loaded with "
+            'attn_implementation="eager" (SDPA and flash attention do not return them).'
+        )
+    if len(per_layer) != n_layers:
+        raise AttentionError(f"Expected one attention tensor per layer ({n_layers}), got {len(per_layer)}.")
+    first = np.asarray(per_layer[0]).shape
+    for i, a in enumerate(per_layer):
+        shape = np.asarray(a).shape
+        if len(shape) != 4 or shape[0] != 1 or shape[2] != shape[3] or shape != first:
+            raise AttentionError(f"Attention of layer {i} has shape {shape}; expected (1, heads, tokens, tokens).")
+    att = np.stack([np.asarray(a, dtype=np.float32)[0] for a in per_layer])
+    if not np.isfinite(att).all():
+        raise AttentionError("The model's attention weights contain NaN or infinity.")
+    sums = att.sum(axis=-1, dtype=np.float32)
+    if np.abs(sums - 1.0).max() > ROW_SUM_TOLERANCE:
+        raise AttentionError("The model's attention rows do not sum to 1, so they are not softmax weights.")
+    return att
+
+
+def forward(loaded: Any, input_ids: Sequence[int], head_mask: np.ndarray | None = None) -> ForwardResult:
+    """One forward pass under the model's gate; a CUDA out-of-memory falls back to the CPU once."""
+    import torch
+
+    with loaded.gate.hold():
+        try:
+            return _forward(loaded, input_ids, head_mask, ())
+        except torch.OutOfMemoryError:
+            loaded.model.to("cpu")
+            loaded.device = "cpu"
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+            note = "The GPU ran out of memory, so this model now runs on the CPU (slower, same numbers)."
+            return _forward(loaded, input_ids, head_mask, (note,))
+
+
+def _forward(loaded: Any, input_ids: Sequence[int], head_mask: np.ndarray | None, notices: tuple[str, ...]):
+    import torch
+
+    ids = torch.tensor([list(input_ids)], dtype=torch.long, device=loaded.device)
+    kwargs: dict[str, Any] = {"output_attentions": True, "return_dict": True}
+    if head_mask is not None:
+        kwargs["head_mask"] = torch.tensor(head_mask, dtype=torch.float32, device=loaded.device)
+    with torch.inference_mode():
+        out = loaded.model(input_ids=ids, attention_mask=torch.ones_like(ids), **kwargs)
+    # Upcast before any sum: half-precision rows do not sum to 1 within tolerance.
+    per_layer = [a.detach().float().cpu().numpy() for a in (out.attentions or ())]
+    att = stack_attentions(per_layer, loaded.n_layers)
+    logits = hidden = None
+    if loaded.kind == "classifier":
+        logits = out.logits.detach().float().cpu().numpy()[0]
+    elif loaded.kind == "encoder":
+        hidden = out.last_hidden_state.detach().float().cpu().numpy()[0]
+    return ForwardResult(att, logits, hidden, loaded.device, notices)

