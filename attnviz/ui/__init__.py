@@ -1,0 +1,1 @@
+"""The only package that imports streamlit: cached loaders and shared widgets for the pages."""

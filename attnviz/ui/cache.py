@@ -1,0 +1,31 @@
+"""Caching at the boundary: models via st.cache_resource, analyses via st.cache_data."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from attnviz.analysis import analyze
+from attnviz.loading import LoadedModel, load_model
+from attnviz.types import Analysis
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading the model…")
+def get_model(name: str) -> LoadedModel:
+    """At most two models stay resident; a third evicts the least recently used."""
+    return load_model(name)
+
+
+@st.cache_data(max_entries=64, show_spinner="Running the model…")
+def get_analysis(
+    text: str, model_name: str, labels: tuple[tuple[str, tuple[str, ...]], ...] = ()
+) -> Analysis:
+    """Analysis of ``text``; ``labels`` (name, descriptions) pairs are used by zero-shot models."""
+    return analyze(text, get_model(model_name), labels=dict(labels) or None)
+
+
+def clear_caches() -> None:
+    get_model.clear()
+    get_analysis.clear()
+
+
+__all__ = ["clear_caches", "get_analysis", "get_model"]
