@@ -87,3 +87,20 @@ def _resolve(model: LoadedModel | str | None) -> LoadedModel:
 def _cached_model(name: str | None) -> LoadedModel:
     # Notebook convenience: analyze(text) twice must not load the weights twice.
     return load_model(name)
+
+
+def truncation_message(analysis: Analysis) -> str | None:
+    """What was dropped, in words, or None when the whole text was analysed."""
+    if not analysis.truncated:
+        return None
+    parts = []
+    if analysis.total_tokens > analysis.n_tokens:
+        parts.append(
+            f"The text is longer than the model accepts: showing the first {analysis.n_tokens} of "
+            f"{analysis.total_tokens} tokens."
+        )
+    if analysis.chars_dropped:
+        parts.append(
+            f"Only the first {len(analysis.text):,} characters were read; {analysis.chars_dropped:,} more were dropped."
+        )
+    return " ".join(parts)

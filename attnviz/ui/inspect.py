@@ -1,0 +1,96 @@
+"""Widgets of the Inspect page: text from the URL, head selectors, overview clicks, downloads."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from attnviz import export, figures
+from attnviz.tokens import token_strip, token_table
+from attnviz.types import Analysis
+from attnviz.urlstate import ViewState, parse_view_state, view_params
+
+DEFAULT_TEXT = "The movie was not good at all, but the music was wonderful."
+
+
+def init_from_url(n_layers: int = 64, n_heads: int = 64) -> None:
+    """Seed the text and head widgets from the URL once per session; later the widgets own them."""
+    if st.session_state.get("url_applied"):
+        return
+    state = parse_view_state(dict(st.query_params), n_layers, n_heads)
+    st.session_state.setdefault("text", state.text or DEFAULT_TEXT)
+    st.session_state.setdefault("layer", state.layer)
+    st.session_state.setdefault("head", state.head)
+    st.session_state["url_applied"] = True
+
+
+def head_selectors(analysis: Analysis) -> tuple[int, int]:
+    """Layer and head pickers, clamped when a smaller model is chosen; a click on the overview picks too."""
+    _apply_overview_click(analysis)
+    for key, count in (("layer", analysis.n_layers), ("head", analysis.n_heads)):
+        if not isinstance(st.session_state.get(key), int) or not 0 <= st.session_state[key] < count:
+            st.session_state[key] = 0
+    left, right = st.columns(2)
+    layer = left.selectbox("Layer", range(analysis.n_layers), key="layer")
+    head = right.selectbox("Head", range(analysis.n_heads), key="head")
+    return int(layer), int(head)
+
+
+def _apply_overview_click(analysis: Analysis) -> None:
+    event = st.session_state.get("overview")
+    points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else []
+    if not points:
+        return
+    point = points[0]
+    key = (point.get("x"), point.get("y"))
+    if key == st.session_state.get("overview_applied"):
+        return
+    st.session_state["overview_applied"] = key
+    stride = min(analysis.n_tokens, figures.OVERVIEW_PANEL_MAX) + 1
+    try:
+        layer, head = int(point["y"]) // stride, int(point["x"]) // stride
+    except (KeyError, TypeError, ValueError):
+        return
+    if 0 <= layer < analysis.n_layers and 0 <= head < analysis.n_heads:
+        st.session_state["layer"], st.session_state["head"] = layer, head
+
+
+def sync_url(text: str, model: str, layer: int, head: int, builtin: str) -> None:
+    params = view_params(ViewState(text=text, model=None if model == builtin else model, layer=layer, head=head))
+    if dict(st.query_params) != params:
+        st.query_params.from_dict(params)
+
+
+def show_tokens(analysis: Analysis) -> None:
+    st.caption(
+        f"{analysis.n_tokens} tokens. Special tokens are in brackets; pieces starting with ## continue the word before them."
+    )
+    st.code(token_strip(analysis.tokens), language=None, wrap_lines=True)
+    with st.expander("Token table (offsets into the text)"):
+        st.dataframe(pd.DataFrame(token_table(analysis.tokens, analysis.text)), hide_index=True)
+
+
+def downloads(analysis: Analysis, layer: int, head: int) -> None:
+    """CSV and JSON of the head, the layer and the whole tensor; the big ones are built only on click."""
+    att, toks, name = analysis.attentions, analysis.tokens, analysis.model_name
+    cols = st.columns(6)
+    items = [
+        ("Head CSV", f"attention_L{layer}_H{head}.csv", "text/csv", lambda: export.head_csv(att[layer, head], toks)),
+        ("Head JSON", f"attention_L{layer}_H{head}.json", "application/json",
+         lambda: export.to_json(att[layer : layer + 1, head : head + 1], toks, name, [layer])),
+        ("Layer CSV", f"attention_L{layer}.csv", "text/csv", lambda: export.long_csv(att[layer : layer + 1], toks, layer)),
+        ("Layer JSON", f"attention_L{layer}.json", "application/json",
+         lambda: export.to_json(att[layer : layer + 1], toks, name, [layer])),
+        ("All CSV", "attention_all.csv", "text/csv", lambda: export.long_csv(att, toks)),
+        ("All JSON", "attention_all.json", "application/json",
+         lambda: export.to_json(att, toks, name, list(range(att.shape[0])))),
+    ]
+    for col, (label, file_name, mime, build) in zip(cols, items):
+        col.download_button(label, data=build, file_name=file_name, mime=mime, key=f"dl_{file_name}", on_click="ignore")
+
+
+def mean_heads(analysis: Analysis, layer: int | None) -> np.ndarray:
+    """Mean over the heads of one layer, or over every layer and head when ``layer`` is None."""
+    att = analysis.attentions
+    return att[layer].mean(axis=0) if layer is not None else att.mean(axis=(0, 1))

@@ -1,0 +1,46 @@
+"""Run an analysis for a page and turn every failure into a message, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from attnviz.analysis import truncation_message
+from attnviz.errors import AttnvizError, BusyError, InputError
+from attnviz.tokens import has_visible_text
+from attnviz.types import Analysis
+from attnviz.ui.cache import get_analysis, get_model
+from attnviz.ui.sidebar import ModelChoice
+
+log = logging.getLogger("attnviz")
+
+
+def run_analysis(text: str, choice: ModelChoice) -> Analysis | None:
+    """Analysis of ``text``, or None after showing the user why there is none."""
+    if not isinstance(text, str) or not has_visible_text(text):
+        st.info("Enter some text to see the model's attention and prediction.")
+        return None
+    try:
+        model = get_model(choice.name)
+        labels = choice.labels if model.kind == "encoder" else ()
+        analysis = get_analysis(text, choice.name, labels)
+    except BusyError as exc:
+        st.warning(str(exc))
+        return None
+    except InputError as exc:
+        st.info(str(exc))
+        return None
+    except AttnvizError as exc:
+        st.error(str(exc))
+        return None
+    except Exception:  # a model or library bug must not show a traceback to a class
+        log.exception("analysis failed")
+        st.error("Something went wrong while running the model. Try a shorter text or the built-in model.")
+        return None
+    message = truncation_message(analysis)
+    if message:
+        st.warning(message)
+    for notice in analysis.notices:
+        st.warning(notice)
+    return analysis

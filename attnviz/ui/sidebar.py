@@ -1,0 +1,62 @@
+"""Sidebar shared by every page: which model, and zero-shot labels when the model has no classifier."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from attnviz.classification import DEFAULT_LABELS, format_label_spec, parse_label_spec
+from attnviz.loading import BUILTIN_CHOICES
+
+OTHER = "Other: Hugging Face id or local folder…"
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    name: str
+    labels: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def _init_from_url() -> None:
+    wanted = st.query_params.get("model")
+    if "model_choice" in st.session_state or not wanted:
+        return
+    if wanted in BUILTIN_CHOICES:
+        st.session_state["model_choice"] = wanted
+    else:
+        st.session_state["model_choice"] = OTHER
+        st.session_state["model_custom"] = wanted[:512]
+
+
+def model_sidebar() -> ModelChoice:
+    """Model picker and label editor; the choice is kept in ``st.session_state["model"]`` for other pages."""
+    _init_from_url()
+    # Widget state is dropped when a page does not draw the widget; this copy survives page switches.
+    if "model_choice" not in st.session_state and st.session_state.get("model_memory"):
+        st.session_state["model_choice"], st.session_state["model_custom"] = st.session_state["model_memory"]
+    with st.sidebar:
+        st.header("Model")
+        choice = st.selectbox("Model", list(BUILTIN_CHOICES) + [OTHER], key="model_choice")
+        custom = ""
+        if choice == OTHER:
+            custom = st.text_input(
+                "Hugging Face model id or local folder",
+                key="model_custom",
+                placeholder="e.g. distilbert-base-uncased-finetuned-sst-2-english or ./my-model",
+                help="Without internet access only local folders (config.json, tokenizer, model.safetensors) work.",
+            ).strip()
+        st.session_state["model_memory"] = (choice, custom)
+        name = custom if choice == OTHER and custom else BUILTIN_CHOICES[0] if choice == OTHER else choice
+        st.session_state["model"] = name
+        if "labels_spec" not in st.session_state:
+            st.session_state["labels_spec"] = st.session_state.get("labels_memory", format_label_spec(DEFAULT_LABELS))
+        with st.expander("Zero-shot labels", expanded=False):
+            st.caption(
+                "Used by models without a classifier head: the text is compared with each label's "
+                "descriptions (one label a line: `label: description; description`)."
+            )
+            spec = st.text_area("Labels and descriptions", key="labels_spec", height=160)
+        st.session_state["labels_memory"] = spec
+    labels = parse_label_spec(spec) or DEFAULT_LABELS
+    return ModelChoice(name, tuple((k, tuple(v)) for k, v in labels.items()))

@@ -1,0 +1,71 @@
+"""Inspect: paste text, see the prediction, every head, one head large, and the averages."""
+
+import streamlit as st
+
+from attnviz import figures
+from attnviz.loading import BUILTIN_NAME
+from attnviz.ui import inspect as ui
+from attnviz.ui.run import run_analysis
+from attnviz.ui.sidebar import model_sidebar
+
+st.set_page_config(page_title="Inspect · attnviz", page_icon="🔍", layout="wide")
+choice = model_sidebar()
+ui.init_from_url()
+
+st.title("Inspect attention")
+st.text_area(
+    "Text to analyse",
+    key="text",
+    height=110,
+    help="Paste any text. Longer texts are cut to the model's limit, and the page says what was dropped.",
+)
+analysis = run_analysis(st.session_state["text"], choice)
+if analysis is None:
+    st.stop()
+
+left, right = st.columns([1, 2])
+with left:
+    st.subheader("Prediction")
+    if analysis.prediction is None:
+        st.info("This model has no classifier (it is a language model), so there is no prediction to show.")
+    else:
+        how = "zero-shot: similarity to the label descriptions in the sidebar" if analysis.prediction.method == "zero-shot" else "the model's classifier head"
+        st.caption(f"{analysis.model_name} — {how}")
+        st.plotly_chart(figures.prediction_figure(analysis.prediction), key="prediction")
+with right:
+    st.subheader("How the text was split")
+    ui.show_tokens(analysis)
+if analysis.causal:
+    st.caption("This is a causal language model: each token attends only to itself and the tokens before it.")
+
+st.subheader("One head")
+layer, head = ui.head_selectors(analysis)
+st.plotly_chart(
+    figures.head_heatmap(
+        analysis.attentions[layer, head], analysis.tokens, f"Layer {layer}, head {head}: each row is a query token"
+    ),
+    key="head_figure",
+)
+
+st.subheader("All heads")
+st.caption("Click a head to open it above. Same colour scale (0 to 1) for every head.")
+st.plotly_chart(
+    figures.overview_figure(analysis.attentions), key="overview", on_select="rerun", selection_mode="points"
+)
+
+st.subheader("Averages")
+tab_layer, tab_all = st.tabs([f"Mean of the {analysis.n_heads} heads of layer {layer}", "Mean of all layers and heads"])
+with tab_layer:
+    st.plotly_chart(
+        figures.head_heatmap(ui.mean_heads(analysis, layer), analysis.tokens, f"Layer {layer}, mean over heads"),
+        key="layer_mean",
+    )
+with tab_all:
+    st.plotly_chart(
+        figures.head_heatmap(ui.mean_heads(analysis, None), analysis.tokens, "Mean over all layers and heads"),
+        key="all_mean",
+    )
+
+st.subheader("Download")
+ui.downloads(analysis, layer, head)
+ui.sync_url(st.session_state["text"], choice.name, layer, head, BUILTIN_NAME)

@@ -1,0 +1,73 @@
+"""Real browser: the app served by `streamlit run`, driven in Debian's chromium."""
+
+import urllib.parse
+
+import pytest
+
+from tests.e2e.conftest import assert_no_exception, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+HOSTILE = "<b>bold</b> <a href='http://example.invalid'>link</a> <img src=x onerror=alert(1)> <script>alert(2)</script> &lt;i&gt; the the 42"
+
+
+def _submit(page, text):
+    area = page.locator("textarea[aria-label='Text to analyse']")
+    area.fill(text)
+    area.press("Control+Enter")
+    page.wait_for_timeout(500)
+    wait_idle(page)
+
+
+def _heatmaps(page, minimum=4):
+    page.wait_for_function(
+        f"document.querySelectorAll('.js-plotly-plot .heatmaplayer image, .js-plotly-plot .hm image').length >= {minimum}",
+        timeout=60_000,
+    )
+
+
+def test_home_page_loads(page, app_url):
+    page.goto(app_url)
+    wait_idle(page)
+    assert_no_exception(page)
+    assert "look inside a transformer" in page.inner_text("[data-testid='stMain']")
+
+
+def test_inspect_draws_heatmaps_for_english_and_chinese(page, app_url):
+    page.goto(app_url + "/Inspect")
+    wait_idle(page)
+    _heatmaps(page)
+    assert_no_exception(page)
+    _submit(page, "我爱学习编程")
+    _heatmaps(page)
+    assert_no_exception(page)
+    assert "我" in page.inner_text("[data-testid='stMain']")
+
+
+def test_inspect_user_markup_is_never_rendered(page, app_url):
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(app_url + "/Inspect?" + urllib.parse.urlencode({"text": HOSTILE}))
+    wait_idle(page)
+    _heatmaps(page)
+    assert_no_exception(page)
+    main = page.locator("[data-testid='stMain']")
+    assert main.locator("a[href*='example.invalid']").count() == 0
+    assert main.locator("img[src='x']").count() == 0
+    assert main.locator("b", has_text="bold").count() == 0
+    assert dialogs == []
+    # One column per token in the selected head, repeated tokens included.
+    ticks = page.evaluate(
+        "() => { const p = [...document.querySelectorAll('.js-plotly-plot')].find(g => (g.layout.title||{}).text?.includes('Layer 0, head 0'));"
+        " return [p._fullData[0].z.length, p._fullData[0].z[0].length, p.layout.xaxis.ticktext.length]; }"
+    )
+    assert ticks[0] == ticks[1] == ticks[2]
+
+
+def test_inspect_url_selects_the_head(page, app_url):
+    page.goto(app_url + "/Inspect?text=the+cat+sat&layer=2&head=5")
+    wait_idle(page)
+    _heatmaps(page)
+    assert_no_exception(page)
+    titles = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')].map(g => (g.layout.title||{}).text || '')")
+    assert any("Layer 2, head 5" in t for t in titles)

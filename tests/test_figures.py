@@ -1,0 +1,117 @@
+import json
+
+import numpy as np
+import pytest
+
+from attnviz import figures
+from attnviz.types import Prediction, Token
+
+
+def _tokens(texts):
+    return tuple(Token(t, None, None, True) if t.startswith("[") else Token(t, 0, 1, False) for t in texts)
+
+
+def _att(layers, heads, n, seed=0):
+    rng = np.random.default_rng(seed)
+    a = rng.random((layers, heads, n, n)).astype(np.float32)
+    return a / a.sum(-1, keepdims=True)
+
+
+REPEATED = _tokens(["[CLS]", "the", "cat", "saw", "the", "other", "cat", "and", "the", "dog", "[SEP]"])
+
+
+def test_head_heatmap_keeps_repeated_tokens_as_separate_columns():
+    fig = figures.head_heatmap(_att(1, 1, 11)[0, 0], REPEATED, "t")
+    trace = fig.data[0]
+    assert np.asarray(trace.z).shape == (11, 11)
+    assert list(fig.layout.xaxis.tickvals) == list(range(11))
+    assert list(fig.layout.xaxis.ticktext).count("the") == 3
+    assert list(fig.layout.yaxis.ticktext) == list(fig.layout.xaxis.ticktext)
+    assert fig.layout.xaxis.tickmode == "array"
+
+
+def test_head_heatmap_scale_and_orientation():
+    fig = figures.head_heatmap(_att(1, 1, 11)[0, 0], REPEATED, "t")
+    trace = fig.data[0]
+    assert (trace.zmin, trace.zmax) == (0.0, 1.0)
+    assert "query" in fig.layout.yaxis.title.text and "key" in fig.layout.xaxis.title.text
+    assert fig.layout.yaxis.range[0] > fig.layout.yaxis.range[1], "first query token on top"
+
+
+def test_head_heatmap_hover_names_both_tokens_with_three_decimals():
+    fig = figures.head_heatmap(_att(1, 1, 11)[0, 0], REPEATED, "t")
+    trace = fig.data[0]
+    assert "%{z:.3f}" in trace.hovertemplate
+    custom = np.asarray(trace.customdata)
+    assert custom.shape == (11, 11, 2)
+    assert custom[2, 9].tolist() == ["cat", "dog"]
+
+
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [("<b>x</b>", "&lt;b&gt;x&lt;/b&gt;"), ("<a href='u'>", "&lt;a href=&#x27;u&#x27;&gt;"), ("&lt;i&gt;", "&amp;lt;i&amp;gt;")],
+    ids=["bold", "link", "entity"],
+)
+def test_markup_in_tokens_is_escaped_everywhere(text, escaped):
+    toks = _tokens(["[CLS]", text, "[SEP]"])
+    fig = figures.head_heatmap(_att(1, 1, 3)[0, 0], toks, text)
+    assert fig.layout.xaxis.ticktext[1] == escaped
+    assert np.asarray(fig.data[0].customdata)[1, 1, 0] == escaped
+    assert "<b>" not in fig.layout.title.text
+    pred = figures.prediction_figure(Prediction((text, "b"), np.array([0.7, 0.3], dtype=np.float32)))
+    assert pred.layout.yaxis.ticktext[0] == escaped
+
+
+def test_long_inputs_thin_ticks_and_drop_per_cell_hover():
+    toks = _tokens(["[CLS]"] + ["w"] * 510 + ["[SEP]"])
+    fig = figures.head_heatmap(_att(1, 1, 512)[0, 0], toks, "t")
+    assert len(fig.layout.xaxis.tickvals) <= figures.TICKS_MAX
+    assert "every 4th token labelled" in fig.layout.xaxis.title.text
+    assert fig.data[0].customdata is None and "query #" in fig.data[0].hovertemplate
+
+
+def test_head_heatmap_rejects_mismatched_tokens():
+    with pytest.raises(ValueError, match="tokens"):
+        figures.head_heatmap(_att(1, 1, 4)[0, 0], REPEATED, "t")
+
+
+def test_overview_has_one_panel_per_head_with_edge_labels():
+    att = _att(6, 12, 10)
+    fig = figures.overview_figure(att)
+    assert len(fig.data) == 1, "one tiled heatmap, not 72 subplots"
+    z = np.asarray(fig.data[0].z)
+    assert z.dtype == np.uint8 and z.shape == (6 * 11 - 1, 12 * 11 - 1)
+    assert list(fig.layout.xaxis.ticktext) == [f"H{h}" for h in range(12)]
+    assert list(fig.layout.yaxis.ticktext) == [f"L{layer}" for layer in range(6)]
+    assert (fig.data[0].zmin, fig.data[0].zmax) == (0, 255)
+    # Panel (layer 2, head 5) holds that head's weights, quantised to 0..250.
+    panel = z[2 * 11 : 2 * 11 + 10, 5 * 11 : 5 * 11 + 10]
+    assert np.abs(panel / 250 - att[2, 5]).max() <= 0.5 / 250 + 1e-6
+    assert (z[10, :] == 255).all(), "gap row between layers"
+
+
+def test_overview_downsamples_long_inputs_and_says_so():
+    att = _att(2, 3, 100)
+    fig = figures.overview_figure(att)
+    z = np.asarray(fig.data[0].z)
+    assert z.shape == (2 * 49 - 1, 3 * 49 - 1)
+    assert "100×100 averaged to 48×48" in fig.layout.title.text
+
+
+def test_block_mean_preserves_the_mean():
+    m = _att(1, 1, 100)[0, 0]
+    small = figures.block_mean(m, 48)
+    assert small.shape == (48, 48) and abs(small.mean() - m.mean()) < 1e-3
+
+
+def test_overview_payload_is_small_at_512_tokens():
+    fig = figures.overview_figure(_att(6, 12, 512))
+    assert len(fig.to_json()) < 400_000
+
+
+def test_prediction_figure_orders_by_probability():
+    fig = figures.prediction_figure(Prediction(("neg", "pos", "mixed"), np.array([0.2, 0.7, 0.1], dtype=np.float32)))
+    assert list(fig.layout.yaxis.ticktext) == ["pos", "neg", "mixed"]
+    assert list(fig.data[0].x) == pytest.approx([0.7, 0.2, 0.1])
+    assert tuple(fig.layout.xaxis.range) == (0, 1)
+    json.loads(fig.to_json())
