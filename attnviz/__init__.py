@@ -6,7 +6,7 @@
 """
 
 from attnviz.analysis import analyze, embed
-from attnviz.errors import AttentionError, AttnvizError, BusyError, InputError, ModelLoadError
+from attnviz.errors import AttentionError, AttnvizError, BusyError, InputError, ModelLoadError, ResourceError
 from attnviz.loading import BUILTIN_CHOICES, BUILTIN_NAME, LoadedModel, load_model
 from attnviz.types import Analysis, Prediction, Token
 
@@ -20,6 +20,7 @@ __all__ = [
     "InputError",
     "LoadedModel",
     "ModelLoadError",
+    "ResourceError",
     "Prediction",
     "Token",
     "analyze",

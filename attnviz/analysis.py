@@ -42,6 +42,8 @@ def analyze(
             prediction = classification.zero_shot(
                 classification.mean_pool(result.hidden), _label_embeddings(loaded, label_map)
             )
+    # Read-only: the app shares one Analysis between sessions without copying it.
+    result.attentions.flags.writeable = False
     return Analysis(
         model_name=loaded.name,
         text=cleaned.text,

@@ -21,3 +21,11 @@ class AttentionError(AttnvizError):
 
 class BusyError(AttnvizError):
     """The model is serving other requests; retry shortly."""
+
+
+class ResourceError(AttnvizError):
+    """The machine ran out of memory for this request."""
+
+
+class CancelledError(AttnvizError):
+    """The request's page went away while it waited; nobody is left to show the result to."""

@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from attnviz.errors import AttentionError
+from attnviz.errors import AttentionError, ResourceError
 from attnviz.heads import masked_heads
 
 ROW_SUM_TOLERANCE = 1e-3
@@ -45,6 +45,9 @@ def stack_attentions(per_layer: Sequence[np.ndarray], n_layers: int) -> np.ndarr
     return att
 
 
+_OOM = "The machine ran out of memory for this text. Try a shorter text, or retry in a moment."
+
+
 def forward(loaded: Any, input_ids: Sequence[int], head_mask: np.ndarray | None = None) -> ForwardResult:
     """One forward pass under the model's gate; a CUDA out-of-memory falls back to the CPU once."""
     import torch
@@ -52,13 +55,18 @@ def forward(loaded: Any, input_ids: Sequence[int], head_mask: np.ndarray | None 
     with loaded.gate.hold():
         try:
             return _forward(loaded, input_ids, head_mask, ())
-        except torch.OutOfMemoryError:
+        except torch.OutOfMemoryError as exc:
+            if loaded.device == "cpu":
+                raise ResourceError(_OOM) from exc
             loaded.model.to("cpu")
             loaded.device = "cpu"
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()
-            note = "The GPU ran out of memory, so this model now runs on the CPU (slower, same numbers)."
+        note = "The GPU ran out of memory, so this model now runs on the CPU (slower, same numbers)."
+        try:
             return _forward(loaded, input_ids, head_mask, (note,))
+        except torch.OutOfMemoryError as exc:
+            raise ResourceError(_OOM) from exc
 
 
 def _forward(loaded: Any, input_ids: Sequence[int], head_mask: np.ndarray | None, notices: tuple[str, ...]):

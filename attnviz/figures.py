@@ -14,7 +14,7 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from attnviz.types import Prediction, Token
+from attnviz.types import Analysis, Prediction, Token
 
 COLORSCALE = "Viridis"
 QUERY_AXIS = "query token (row: who is attending)"
@@ -61,8 +61,14 @@ def _axis(labels: list[str], title: str, reverse: bool = False) -> dict:
     return axis
 
 
-def head_heatmap(matrix: np.ndarray, tokens: Sequence[Token], title: str, height: int | None = None) -> go.Figure:
-    """One attention matrix float[query, key] drawn large: query on y (top to bottom), key on x."""
+def head_heatmap(
+    matrix: np.ndarray, tokens: Sequence[Token], title: str, height: int | None = None, token_hover: bool = True
+) -> go.Figure:
+    """One attention matrix float[query, key] drawn large: query on y (top to bottom), key on x.
+
+    ``token_hover`` names both tokens in the hover of each cell (up to HOVER_TOKENS_MAX tokens); without it the
+    hover names their positions, which is much lighter to send for figures nobody hovers first.
+    """
     weights = np.asarray(matrix, dtype=np.float32)
     n = weights.shape[0]
     if weights.shape != (n, n) or n != len(tokens):
@@ -77,13 +83,11 @@ def head_heatmap(matrix: np.ndarray, tokens: Sequence[Token], title: str, height
         colorscale=COLORSCALE,
         colorbar=dict(title=dict(text="weight"), thickness=12),
     )
-    if n <= HOVER_TOKENS_MAX:
-        query_text = np.repeat(np.array(labels, dtype=object)[:, None], n, axis=1)
-        key_text = np.repeat(np.array(labels, dtype=object)[None, :], n, axis=0)
-        trace["customdata"] = np.dstack([query_text, key_text])
-        trace["hovertemplate"] = (
-            "query %{y}: %{customdata[0]}<br>key %{x}: %{customdata[1]}<br>weight %{z:.3f}<extra></extra>"
-        )
+    if token_hover and n <= HOVER_TOKENS_MAX:
+        # One fixed-width string per cell: a NumPy string array is copied and sent far faster than nested lists.
+        named = np.array(labels)
+        trace["customdata"] = np.char.add(np.char.add(named[:, None], " → "), named[None, :])
+        trace["hovertemplate"] = "query %{y} → key %{x}<br>%{customdata}<br>weight %{z:.3f}<extra></extra>"
     else:
         trace["hovertemplate"] = "query #%{y} → key #%{x}<br>weight %{z:.3f}<extra></extra>"
     fig = go.Figure(go.Heatmap(**trace))
@@ -201,3 +205,21 @@ def prediction_figure(prediction: Prediction) -> go.Figure:
         margin=dict(l=10, r=10, t=10, b=10),
     )
     return fig
+
+
+def inspect_figures(analysis: Analysis, layer: int, head: int) -> dict[str, go.Figure]:
+    """Every figure the Inspect page draws, by widget key: one place, so the benchmark measures the page."""
+    att = analysis.attentions
+    shown = {
+        "head_figure": head_heatmap(att[layer, head], analysis.tokens, f"Layer {layer}, head {head}: each row is a query token"),
+        "overview": overview_figure(att),
+        "layer_mean": head_heatmap(
+            att[layer].mean(axis=0), analysis.tokens, f"Layer {layer}, mean over heads", token_hover=False
+        ),
+        "all_mean": head_heatmap(
+            att.mean(axis=(0, 1)), analysis.tokens, "Mean over all layers and heads", token_hover=False
+        ),
+    }
+    if analysis.prediction is not None:
+        shown["prediction"] = prediction_figure(analysis.prediction)
+    return shown

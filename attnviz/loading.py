@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import os
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from typing import Any
 
 from attnviz.device import configure_threads, detect_device
 from attnviz.errors import ModelLoadError
+from attnviz import policy
 from attnviz.gate import InferenceGate
 
 BUILTIN_NAME = "all-MiniLM-L6-v2 (built-in)"
@@ -67,18 +69,12 @@ def model_kind(architectures: list[str] | None, is_decoder: bool) -> str:
 
 
 def resolve_source(name_or_path: str | None) -> tuple[str, str, bool]:
-    """(display name, what to pass to from_pretrained, is_local) for a user's choice."""
+    """(display name, what to pass to from_pretrained, is_local) for a user's choice; see attnviz.policy."""
     if name_or_path is None or name_or_path.strip() in ("", BUILTIN_NAME, "builtin", "built-in"):
         return BUILTIN_NAME, str(builtin_model_dir()), True
     choice = name_or_path.strip()
-    if "\x00" in choice or len(choice) > 512:
-        raise ModelLoadError(f"That is not a valid model name. {_HUB_HELP}")
-    path = Path(choice).expanduser()
-    if path.is_dir():
-        return choice, str(path), True
-    if choice.startswith((".", "/", "~", "\\")) or "\\" in choice or choice.count("/") > 1:
-        raise ModelLoadError(f"No model folder at '{choice}'. {_HUB_HELP}")
-    return choice, choice, False
+    source, local = policy.check_name(choice, policy.allowed_roots((builtin_model_dir(),)))
+    return choice, source, local
 
 
 def load_model(name_or_path: str | None = None) -> LoadedModel:
@@ -101,10 +97,13 @@ def load_model(name_or_path: str | None = None) -> LoadedModel:
             )
         offline = True
     common = {"trust_remote_code": False, "local_files_only": offline}
+    _refuse_remote_code(name, source if local else None, None)
     try:
         config = AutoConfig.from_pretrained(source, **common)
     except Exception as exc:  # transformers raises OSError, ValueError, HTTP errors ...
         raise _load_error(name, local, exc) from exc
+    _refuse_remote_code(name, None, config)
+    policy.check_size(_size_of(source, local, config), name)
     kind = model_kind(getattr(config, "architectures", None), bool(getattr(config, "is_decoder", False)))
     auto = _auto_class(kind)
     try:
@@ -131,6 +130,31 @@ def load_model(name_or_path: str | None = None) -> LoadedModel:
         max_tokens=_max_tokens(config, tokenizer),
         labels=labels,
     )
+
+
+def _refuse_remote_code(name: str, folder: str | None, config: Any) -> None:
+    """A model that names code of its own (``auto_map``) is refused outright, not loaded without it."""
+    maps = [getattr(config, "auto_map", None)]
+    if folder is not None:
+        for file in ("config.json", "tokenizer_config.json"):
+            try:
+                maps.append(json.loads((Path(folder) / file).read_text(encoding="utf-8")).get("auto_map"))
+            except (OSError, ValueError, AttributeError):  # absent or unreadable: nothing to refuse
+                pass
+    if any(maps):
+        raise ModelLoadError(
+            f"'{name}' needs code of its own to run (auto_map), and this app never runs code that comes with a "
+            f"model. {_HUB_HELP}"
+        )
+
+
+def _size_of(source: str, local: bool, config: Any) -> int:
+    """Weight bytes from the safetensors headers of a folder, else an estimate from the config."""
+    if local:
+        found = policy.weights_bytes(Path(source))
+        if found:
+            return found
+    return policy.estimated_bytes(config.to_dict())
 
 
 def _auto_class(kind: str):

@@ -17,6 +17,13 @@ TINY_VOCAB = (
 ).split()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _model_root(tmp_path_factory):
+    """Folders under pytest's temporary root may be loaded, as a host allows its model folder in production."""
+    os.environ["ATTNVIZ_MODEL_ROOT"] = str(tmp_path_factory.getbasetemp())
+    yield
+
+
 def _write_tiny(path: Path, kind: str, seed: int = 0) -> Path:
     import torch
     from transformers import BertConfig, BertForSequenceClassification, BertModel, BertTokenizerFast

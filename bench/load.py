@@ -1,0 +1,180 @@
+"""Classroom load on loopback: many Streamlit sessions against one `streamlit run app.py`.
+
+Run from the repository root (it starts its own server on 127.0.0.1 and stops it):
+  python bench/load.py classroom [--sessions 30] [--duration 180] [--pause 10 30]
+      each session submits a ≤128-token text, waits 10–30 s, submits again, until --duration;
+      prints p50/p95/max latency, errors, cross-session leaks, server memory before/after.
+  python bench/load.py closed-tabs [--tabs 8]
+      --tabs sessions submit 512-token texts and close at once; then a new user submits a short text;
+      prints the new user's wait next to the time of one 512-token inference.
+
+Every request loop is bounded in count and time and talks only to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from stclient import Session  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+WORDS = ("zebra violin harbor candle meadow rocket pepper glacier lantern orchard falcon tunnel basket "
+         "anchor cactus dragon feather hammer island jacket kettle ladder mirror needle pillow quartz "
+         "saddle turtle walnut yogurt").split()
+FILLER = "the students read the story about a quiet town and talked about what the main character wanted".split()
+
+
+def start_server() -> tuple[subprocess.Popen, str]:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true", f"--server.port={port}",
+         "--server.address=127.0.0.1"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(url + "/_stcore/health", timeout=2)
+            return proc, url
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise SystemExit("streamlit did not start")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def own_text(word: str, rng: random.Random) -> str:
+    """A text of at most ~60 tokens with one marker word no other session uses."""
+    body = rng.sample(FILLER, k=rng.randint(5, len(FILLER)))
+    body.insert(rng.randrange(len(body)), word)
+    return " ".join(body)
+
+
+async def student(url: str, word: str, deadline: float, pause: tuple[float, float], seed: int) -> dict:
+    rng = random.Random(seed)
+    stats = {"latencies": [], "errors": 0, "leaks": 0}
+    session = await Session.open(url, "Inspect")
+    try:
+        await asyncio.sleep(rng.uniform(0, pause[0]))  # students do not all press Enter in the same second
+        while time.monotonic() < deadline:
+            text = own_text(word, rng)
+            try:
+                result = await session.run(text, timeout_s=60)
+            except Exception:  # a dropped connection or a timeout is an error for this student
+                stats["errors"] += 1
+                break
+            stats["latencies"].append(result.seconds)
+            if result.exceptions or not result.codes or result.plotly_charts < 4:
+                stats["errors"] += 1
+            strip = " ".join(result.codes)
+            if f"│ {word} │" not in strip or any(f"│ {w} │" in strip for w in WORDS if w != word):
+                stats["leaks"] += 1
+            await asyncio.sleep(rng.uniform(*pause))
+    finally:
+        await session.close()
+    return stats
+
+
+async def classroom(url: str, sessions: int, duration: float, pause: tuple[float, float]) -> list[dict]:
+    deadline = time.monotonic() + duration
+    return await asyncio.gather(*(student(url, WORDS[i % len(WORDS)] + ("" if i < len(WORDS) else str(i)),
+                                          deadline, pause, i) for i in range(sessions)))
+
+
+async def closed_tabs(url: str, tabs: int) -> dict:
+    long_text = " ".join(FILLER * 40)  # far beyond 512 tokens: the model's longest input
+    warm = await Session.open(url, "Inspect")
+    one = (await warm.run(long_text, timeout_s=120)).seconds  # warm-up and the time of one long request
+    one = (await warm.run(long_text + " again", timeout_s=120)).seconds
+    await warm.close()
+    opened = [await Session.open(url, "Inspect") for _ in range(tabs)]
+    for i, s in enumerate(opened):
+        await s.ws.send(_first_run_bytes(long_text + f" tab {i}"))
+    await asyncio.sleep(0.2)
+    for s in opened:
+        await s.close()
+    newcomer = await Session.open(url, "Inspect")
+    wait = (await newcomer.run("the zebra came to class", timeout_s=120)).seconds
+    alone = (await newcomer.run("the zebra came to school", timeout_s=120)).seconds
+    await newcomer.close()
+    return {"one_long_request_s": round(one, 3), "new_user_wait_s": round(wait, 3),
+            "same_request_on_idle_server_s": round(alone, 3), "tabs_closed": tabs}
+
+
+def _first_run_bytes(text: str) -> bytes:
+    from urllib.parse import urlencode
+
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    msg = BackMsg()
+    msg.rerun_script.page_name = "Inspect"
+    msg.rerun_script.query_string = urlencode({"text": text})
+    return msg.SerializeToString()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("classroom")
+    c.add_argument("--sessions", type=int, default=30)
+    c.add_argument("--duration", type=float, default=180)
+    c.add_argument("--pause", type=float, nargs=2, default=(10, 30))
+    t = sub.add_parser("closed-tabs")
+    t.add_argument("--tabs", type=int, default=8)
+    args = parser.parse_args()
+    proc, url = start_server()
+    try:
+        if args.command == "classroom":
+            run_classroom(proc, url, args)
+        else:
+            print(asyncio.run(closed_tabs(url, args.tabs)))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+async def _warm_up(url: str) -> None:
+    session = await Session.open(url, "Inspect")
+    await session.run("the zebra came to class", timeout_s=120)
+    await session.close()
+
+
+def run_classroom(proc: subprocess.Popen, url: str, args) -> None:
+    asyncio.run(_warm_up(url))  # load the model once: the baseline is a warm, idle server
+    time.sleep(2)
+    before = rss_mb(proc.pid)
+    results = asyncio.run(classroom(url, args.sessions, args.duration, tuple(args.pause)))
+    peak = rss_mb(proc.pid)
+    time.sleep(10)  # disconnected sessions are cleaned up by the server
+    after = rss_mb(proc.pid)
+    lat = sorted(x for r in results for x in r["latencies"])
+    p95 = lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))] if lat else float("nan")
+    print(f"sessions {args.sessions}, {args.duration:.0f} s, pauses {args.pause[0]:.0f}–{args.pause[1]:.0f} s, "
+          f"{len(lat)} submissions")
+    print(f"latency s: p50 {statistics.median(lat):.2f}  p95 {p95:.2f}  max {max(lat):.2f}")
+    print(f"errors {sum(r['errors'] for r in results)}  cross-session leaks {sum(r['leaks'] for r in results)}")
+    print(f"server RSS MB: idle {before:.0f}, under load {peak:.0f}, 10 s after all disconnected {after:.0f} "
+          f"(+{after - before:.0f})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""Injected faults: out-of-memory answers with a message, releases the model's lock, and the next request works."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+
+import pytest
+import torch
+
+import attnviz
+from attnviz import extraction
+from attnviz.errors import BusyError, ResourceError
+from attnviz.gate import InferenceGate
+
+
+def _oom_once(monkeypatch):
+    real = extraction._forward
+    calls = []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise torch.OutOfMemoryError("CUDA out of memory (injected)")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(extraction, "_forward", flaky)
+    return calls
+
+
+def test_oom_on_cpu_is_a_message_and_releases_the_lock(monkeypatch, tiny_classifier):
+    model = dataclasses.replace(tiny_classifier, gate=InferenceGate(timeout_s=1))
+    _oom_once(monkeypatch)
+    with pytest.raises(ResourceError, match="ran out of memory"):
+        attnviz.analyze("the cat sat", model)
+    assert not model.gate._lock.locked()
+    assert attnviz.analyze("the cat sat", model).attentions.shape[0] == model.n_layers
+
+
+def test_gpu_oom_retries_on_cpu_and_says_so(monkeypatch, tiny_classifier):
+    model = dataclasses.replace(tiny_classifier, gate=InferenceGate(timeout_s=1), device="cuda")
+    calls = _oom_once(monkeypatch)
+    analysis = attnviz.analyze("the cat sat", model)
+    assert len(calls) == 2 and model.device == "cpu"
+    assert any("ran out of memory" in n for n in analysis.notices)
+
+
+def test_gate_times_out_waiters_and_bounds_the_queue():
+    gate = InferenceGate(max_waiting=1, timeout_s=0.2)
+    entered = threading.Event()
+    release = threading.Event()
+
+    def hold():
+        with gate.hold():
+            entered.set()
+            release.wait(5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    entered.wait(5)
+    errors = []
+    waiter = threading.Thread(target=lambda: _try(gate, errors))
+    waiter.start()
+    while gate.waiting == 0:
+        pass
+    with pytest.raises(BusyError):  # the queue (1) is full: answered at once
+        with gate.hold():
+            pass
+    waiter.join(5)
+    assert errors and isinstance(errors[0], BusyError)  # the waiter timed out and left
+    release.set()
+    holder.join(5)
+    with gate.hold():  # and the gate works again
+        pass
+
+
+def _try(gate, errors):
+    try:
+        with gate.hold():
+            pass
+    except BusyError as exc:
+        errors.append(exc)
+
+
+def test_a_waiting_request_whose_tab_closed_leaves_the_queue_at_once():
+    from attnviz.errors import CancelledError
+    from attnviz.gate import cancel_when
+
+    gate = InferenceGate(timeout_s=30)
+    closed = threading.Event()
+    outcome = []
+
+    def waiter():
+        with cancel_when(closed.is_set):
+            try:
+                with gate.hold():
+                    outcome.append("ran")
+            except CancelledError:
+                outcome.append("cancelled")
+
+    with gate.hold():
+        t = threading.Thread(target=waiter)
+        t.start()
+        while gate.waiting == 0:
+            pass
+        closed.set()
+        t.join(2)  # long before the 30 s timeout
+        assert not t.is_alive()
+    assert outcome == ["cancelled"] and gate.waiting == 0
