@@ -6,17 +6,45 @@
 """
 
 from attnviz.analysis import analyze, embed
-from attnviz.errors import AttentionError, AttnvizError, BusyError, InputError, ModelLoadError, ResourceError
+from attnviz.attribution import Attribution, attribute, rank_agreement
+from attnviz.compare import AttentionDifference, attention_difference
+from attnviz.errors import (
+    AttentionError,
+    AttnvizError,
+    BusyError,
+    CancelledError,
+    InputError,
+    ModelLoadError,
+    ResourceError,
+)
+from attnviz.head_stats import HeadStats, ablate, head_importance, head_statistics
 from attnviz.loading import BUILTIN_CHOICES, BUILTIN_NAME, LoadedModel, load_model
+from attnviz.rollout import raw_attention, rollout
 from attnviz.types import Analysis, Prediction, Token
+from attnviz.views import View, hide_special, merge_subwords
 
 __all__ = [
     "BUILTIN_CHOICES",
     "BUILTIN_NAME",
     "Analysis",
+    "AttentionDifference",
+    "Attribution",
+    "HeadStats",
+    "View",
+    "ablate",
+    "attention_difference",
+    "attribute",
+    "head_importance",
+    "head_statistics",
+    "hide_special",
+    "merge_subwords",
+    "rank_agreement",
+    "raw_attention",
+    "rollout",
     "AttentionError",
     "AttnvizError",
     "BusyError",
+    "CancelledError",
     "InputError",
     "LoadedModel",
     "ModelLoadError",

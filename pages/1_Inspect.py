@@ -19,6 +19,7 @@ st.text_area(
     height=110,
     help="Paste any text. Longer texts are cut to the model's limit, and the page says what was dropped.",
 )
+ui.remember_text()
 analysis = run_analysis(st.session_state["text"], choice)
 if analysis is None:
     st.stop()
@@ -40,15 +41,11 @@ if analysis.causal:
 
 st.subheader("One head")
 layer, head = ui.head_selectors(analysis)
-st.plotly_chart(
-    figures.head_heatmap(
-        analysis.attentions[layer, head], analysis.tokens, f"Layer {layer}, head {head}: each row is a query token"
-    ),
-    key="head_figure",
-)
+hide, merge = ui.view_toggles()
+ui.view_heatmap(analysis.attentions[layer, head], analysis, f"Layer {layer}, head {head}: each row is a query token", hide, merge, "head_figure")
 
 st.subheader("All heads")
-st.caption("Click a head to open it above. Same colour scale (0 to 1) for every head.")
+st.caption("Click a head to open it above. Same colour scale (0 to 1) for every head; the toggles above do not apply here.")
 st.plotly_chart(
     figures.overview_figure(analysis.attentions), key="overview", on_select="rerun", selection_mode="points"
 )
@@ -56,15 +53,9 @@ st.plotly_chart(
 st.subheader("Averages")
 tab_layer, tab_all = st.tabs([f"Mean of the {analysis.n_heads} heads of layer {layer}", "Mean of all layers and heads"])
 with tab_layer:
-    st.plotly_chart(
-        figures.head_heatmap(ui.mean_heads(analysis, layer), analysis.tokens, f"Layer {layer}, mean over heads"),
-        key="layer_mean",
-    )
+    ui.view_heatmap(ui.mean_heads(analysis, layer), analysis, f"Layer {layer}, mean over heads", hide, merge, "layer_mean")
 with tab_all:
-    st.plotly_chart(
-        figures.head_heatmap(ui.mean_heads(analysis, None), analysis.tokens, "Mean over all layers and heads"),
-        key="all_mean",
-    )
+    ui.view_heatmap(ui.mean_heads(analysis, None), analysis, "Mean over all layers and heads", hide, merge, "all_mean")
 
 st.subheader("Download")
 ui.downloads(analysis, layer, head)

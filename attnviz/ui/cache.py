@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import streamlit as st
 
 from attnviz.analysis import analyze
+from attnviz.attribution import Attribution, attribute
 from attnviz.gate import cancel_when
+from attnviz.head_stats import ablate, head_importance
 from attnviz.loading import LoadedModel, load_model
 from attnviz.lru import ByteBudgetLRU
-from attnviz.types import Analysis
+from attnviz.types import Analysis, Prediction
+
+Labels = tuple[tuple[str, tuple[str, ...]], ...]
 
 _BUDGET_MB = int(os.environ.get("ATTNVIZ_CACHE_MB", "256"))
 _analyses: ByteBudgetLRU[Analysis] = ByteBudgetLRU(_BUDGET_MB * 1_000_000, lambda a: int(a.attentions.nbytes))
@@ -26,9 +31,7 @@ def get_model(name: str) -> LoadedModel:
     return load_model(name)
 
 
-def get_analysis(
-    text: str, model_name: str, labels: tuple[tuple[str, tuple[str, ...]], ...] = ()
-) -> Analysis:
+def get_analysis(text: str, model_name: str, labels: Labels = ()) -> Analysis:
     """Analysis of ``text`` (read-only, shared); ``labels`` (name, descriptions) pairs are used by zero-shot models."""
     key = (text, model_name, labels)
     found = _analyses.get(key)
@@ -52,9 +55,36 @@ def _tab_closed():
     return lambda: not runtime.is_active_session(session_id)
 
 
+# Small results (a score per token or per head, a prediction): st.cache_data's copies cost little here.
+@st.cache_data(max_entries=32, show_spinner="Computing gradient attributions…")
+def get_attribution(text: str, model_name: str, labels: Labels, method: str, target: str | None) -> Attribution:
+    model = get_model(model_name)
+    with cancel_when(_tab_closed()):
+        return attribute(text, method=method, target=target, model=model, labels=dict(labels) or None)
+
+
+@st.cache_data(max_entries=16, show_spinner="Switching each head off in turn…")
+def get_head_importance(text: str, model_name: str, labels: Labels) -> np.ndarray:
+    model = get_model(model_name)
+    with cancel_when(_tab_closed()):
+        return head_importance(text, model, dict(labels) or None)
+
+
+@st.cache_data(max_entries=64, show_spinner="Running the model with heads off…")
+def get_ablation(text: str, model_name: str, labels: Labels, off: tuple[tuple[int, int], ...]) -> Prediction:
+    """Prediction with the (layer, head) pairs in ``off`` switched off."""
+    model = get_model(model_name)
+    mask = np.ones((model.n_layers, model.n_heads))
+    for layer, head in off:
+        mask[layer, head] = 0.0
+    with cancel_when(_tab_closed()):
+        return ablate(text, mask, model, dict(labels) or None)
+
+
 def clear_caches() -> None:
-    get_model.clear()
+    for cached in (get_model, get_attribution, get_head_importance, get_ablation):
+        cached.clear()
     _analyses.clear()
 
 
-__all__ = ["clear_caches", "get_analysis", "get_model"]
+__all__ = ["clear_caches", "get_ablation", "get_analysis", "get_attribution", "get_head_importance", "get_model"]

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from attnviz import export, figures
+from attnviz.views import apply_views
 from attnviz.tokens import token_strip, token_table
 from attnviz.types import Analysis
 from attnviz.urlstate import ViewState, parse_view_state, view_params
@@ -14,15 +15,28 @@ from attnviz.urlstate import ViewState, parse_view_state, view_params
 DEFAULT_TEXT = "The movie was not good at all, but the music was wonderful."
 
 
-def init_from_url(n_layers: int = 64, n_heads: int = 64) -> None:
-    """Seed the text and head widgets from the URL once per session; later the widgets own them."""
+def init_from_url(page: str = "inspect", n_layers: int = 64, n_heads: int = 64) -> None:
+    """Seed the text and head widgets from the URL once per session; later the widgets own them.
+
+    A widget's state belongs to the page that draws it, so on arriving from another page the text is
+    restored from ``text_memory`` (written by ``remember_text``): Inspect and Explain share one text.
+    """
     if st.session_state.get("url_applied"):
+        if st.session_state.get("text_page") != page:
+            st.session_state["text"] = st.session_state.get("text_memory", DEFAULT_TEXT)
+            st.session_state["text_page"] = page
         return
+    st.session_state["text_page"] = page
     state = parse_view_state(dict(st.query_params), n_layers, n_heads)
     st.session_state.setdefault("text", state.text or DEFAULT_TEXT)
     st.session_state.setdefault("layer", state.layer)
     st.session_state.setdefault("head", state.head)
     st.session_state["url_applied"] = True
+
+
+def remember_text() -> None:
+    """Keep the text for the other pages (see ``init_from_url``)."""
+    st.session_state["text_memory"] = st.session_state.get("text", "")
 
 
 def head_selectors(analysis: Analysis) -> tuple[int, int]:
@@ -94,3 +108,25 @@ def mean_heads(analysis: Analysis, layer: int | None) -> np.ndarray:
     """Mean over the heads of one layer, or over every layer and head when ``layer`` is None."""
     att = analysis.attentions
     return att[layer].mean(axis=0) if layer is not None else att.mean(axis=(0, 1))
+
+
+def view_toggles() -> tuple[bool, bool]:
+    """The two view switches for the head and average heatmaps: hide special tokens, merge sub-words."""
+    left, right = st.columns(2)
+    hide = left.toggle("Hide special tokens", key="hide_special", help="Drop [CLS]/[SEP]-style tokens and renormalise each row.")
+    merge = right.toggle(
+        "Merge sub-word pieces into words", key="merge_subwords",
+        help="A word's column sums its pieces' columns; its row averages its pieces' rows.",
+    )
+    return bool(hide), bool(merge)
+
+
+def view_heatmap(matrix: np.ndarray, analysis: Analysis, title: str, hide: bool, merge: bool, key: str) -> None:
+    """Heatmap of ``matrix`` float[query, key] through the chosen views; the title and caption say what changed."""
+    view = apply_views(matrix, analysis.tokens, hide=hide, merge=merge)
+    changes = [name for name, on in (("special tokens hidden, rows renormalised", hide), ("sub-words merged", merge)) if on]
+    if changes:
+        title = f"{title} ({'; '.join(changes)})"
+    st.plotly_chart(figures.head_heatmap(view.matrix, view.tokens, title), key=key)
+    if view.note:
+        st.caption(view.note)

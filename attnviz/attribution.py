@@ -1,0 +1,210 @@
+"""Gradient attributions: how much each input token moves the model's output for one class.
+
+Attributions are taken in embedding space (the word embeddings the model adds positions to) with
+Captum. The baseline puts the [PAD] embedding at every ordinary token and keeps special tokens
+([CLS], [SEP]) as they are, so special tokens get exactly zero integrated-gradients attribution and the
+scores explain the words. What is explained (``f``): the logit of the target class for classifiers; for
+encoders the zero-shot probability of the target label, differentiable through mean pooling and cosine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from attnviz import classification
+from attnviz.analysis import _label_embeddings, _resolve
+from attnviz.errors import AttnvizError, InputError
+from attnviz.loading import LoadedModel
+from attnviz.tokens import clean_text, encode
+from attnviz.types import Token
+
+METHODS = {"integrated_gradients": "Integrated gradients", "gradient_x_input": "Gradient × input"}
+DEFAULT_STEPS = 50
+# Integration steps run in chunks of at most this many query×key cells, so 512 tokens fit in memory.
+_CELLS_PER_CHUNK = 2**20
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Per-token attribution ``scores`` float64[tokens] of ``f`` (described in ``output``) for ``target``.
+
+    Integrated gradients are complete: ``scores.sum()`` equals ``f_input - f_baseline`` up to
+    ``convergence_delta`` (None for gradient × input, which promises no such sum).
+    """
+
+    text: str
+    tokens: tuple[Token, ...]
+    scores: np.ndarray
+    target: str
+    method: str
+    output: str
+    f_input: float
+    f_baseline: float
+    convergence_delta: float | None
+    n_steps: int
+    baseline: str
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Class names and, for zero-shot encoders, their unit-length description centres float[n_labels, D]."""
+
+    names: tuple[str, ...]
+    centres: np.ndarray | None
+
+
+def label_setup(loaded: LoadedModel, labels: Mapping[str, Sequence[str]] | None = None) -> Labels:
+    """The classes ``loaded`` can score; raises AttnvizError for causal language models."""
+    if loaded.kind == "causal":
+        raise AttnvizError(
+            f"'{loaded.name}' is a causal language model: it has no classes, so there is no prediction to "
+            "explain. Choose a classifier or an encoder (such as the built-in model)."
+        )
+    if loaded.kind == "classifier":
+        return Labels(tuple(loaded.labels), None)
+    label_map = dict(labels) if labels else classification.DEFAULT_LABELS
+    # Computed before any gate is taken: it runs the model itself, unmasked.
+    centres = _label_embeddings(loaded, label_map)
+    matrix = np.stack([np.asarray(centres[name], dtype=np.float64) for name in label_map])
+    matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+    return Labels(tuple(label_map), matrix.astype(np.float32))
+
+
+def class_scores(loaded: LoadedModel, output: Any, labels: Labels):
+    """torch float[batch, n_labels] whose softmax is the prediction: logits, or scaled cosine similarities."""
+    import torch
+
+    if labels.centres is None:
+        return output.logits
+    pooled = output.last_hidden_state.mean(dim=1)  # [B, D], every token counts, as in classification.mean_pool
+    pooled = pooled / pooled.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+    centres = torch.as_tensor(labels.centres, device=pooled.device, dtype=pooled.dtype)  # [n_labels, D]
+    return pooled @ centres.T * classification.ZERO_SHOT_SCALE
+
+
+def target_index(target: str | int | None, names: Sequence[str], predicted: int) -> int:
+    """Index of ``target`` (a label name or index; None means the predicted class)."""
+    if target is None:
+        return predicted
+    if isinstance(target, (int, np.integer)) and 0 <= int(target) < len(names):
+        return int(target)
+    if isinstance(target, str) and target in names:
+        return list(names).index(target)
+    raise InputError(f"Unknown class {target!r}: this model's classes are {', '.join(names)}.")
+
+
+def attribute(
+    text: str,
+    method: str = "integrated_gradients",
+    target: str | int | None = None,
+    model: LoadedModel | str | None = None,
+    *,
+    labels: Mapping[str, Sequence[str]] | None = None,
+    n_steps: int = DEFAULT_STEPS,
+    max_tokens: int | None = None,
+) -> Attribution:
+    """Attribute the model's output for ``target`` (default: the predicted class) to the tokens of ``text``.
+
+    ``method`` is "integrated_gradients" (``n_steps`` ≥ 50 Gauss–Legendre steps) or "gradient_x_input".
+    """
+    import torch
+    from captum.attr import InputXGradient, IntegratedGradients
+
+    if method not in METHODS:
+        raise InputError(f"Unknown attribution method {method!r}; choose one of {', '.join(METHODS)}.")
+    if method == "integrated_gradients" and n_steps < DEFAULT_STEPS:
+        raise InputError(f"Integrated gradients need at least {DEFAULT_STEPS} steps to be complete; got {n_steps}.")
+    loaded = _resolve(model)
+    classes = label_setup(loaded, labels)
+    cleaned = clean_text(text)
+    limit = loaded.max_tokens if max_tokens is None else max(2, min(int(max_tokens), loaded.max_tokens))
+    enc = encode(cleaned.text, loaded.tokenizer, limit)
+    n = len(enc.input_ids)
+
+    def scores_of(embeds):  # [B, T, D] -> [B, n_labels]
+        mask = torch.ones(embeds.shape[:2], dtype=torch.long, device=embeds.device)
+        return class_scores(loaded, loaded.model(inputs_embeds=embeds, attention_mask=mask, return_dict=True), classes)
+
+    with loaded.gate.hold(), torch.enable_grad():
+        ids = torch.tensor([list(enc.input_ids)], dtype=torch.long, device=loaded.device)
+        table = loaded.model.get_input_embeddings()
+        embeds = table(ids).detach()  # [1, T, D]
+        baseline, baseline_text = _baseline(loaded, ids, embeds, enc.tokens, table)
+        with torch.no_grad():
+            predicted = int(scores_of(embeds)[0].argmax())
+        index = target_index(target, classes.names, predicted)
+
+        def f(e):  # [B, T, D] -> [B]: the number being explained
+            s = scores_of(e)
+            return s[:, index] if classes.centres is None else torch.softmax(s, dim=-1)[:, index]
+
+        with torch.no_grad():
+            f_input, f_baseline = float(f(embeds)[0]), float(f(baseline)[0])
+        delta: float | None = None
+        if method == "integrated_gradients":
+            chunk = max(1, min(n_steps, _CELLS_PER_CHUNK // (n * n)))
+            attr, captum_delta = IntegratedGradients(f).attribute(
+                embeds, baselines=baseline, n_steps=n_steps, internal_batch_size=chunk, return_convergence_delta=True
+            )
+            delta = float(captum_delta[0])
+        else:
+            attr = InputXGradient(f).attribute(embeds.requires_grad_())
+    name = classes.names[index]
+    output = f"logit of '{name}'" if classes.centres is None else f"zero-shot probability of '{name}'"
+    return Attribution(
+        text=cleaned.text,
+        tokens=enc.tokens,
+        scores=attr[0].sum(dim=-1).detach().double().cpu().numpy(),
+        target=name,
+        method=method,
+        output=output,
+        f_input=f_input,
+        f_baseline=f_baseline,
+        convergence_delta=delta,
+        n_steps=n_steps if method == "integrated_gradients" else 1,
+        baseline=baseline_text,
+    )
+
+
+def _baseline(loaded: LoadedModel, ids, embeds, tokens: Sequence[Token], table) -> tuple[Any, str]:
+    """[PAD] embeddings at ordinary tokens, special tokens unchanged; a zero vector if there is no [PAD]."""
+    import torch
+
+    pad_id = getattr(loaded.tokenizer, "pad_token_id", None)
+    special = torch.tensor([t.special for t in tokens], device=embeds.device)[None, :, None]  # [1, T, 1]
+    if pad_id is None:
+        filler, what = torch.zeros_like(embeds), "zero embedding (the tokenizer has no padding token)"
+    else:
+        filler, what = table(torch.full_like(ids, int(pad_id))).detach(), "[PAD] embedding"
+    return torch.where(special, embeds, filler), f"{what} at every ordinary token; special tokens kept as they are"
+
+
+def rank_correlation(x: np.ndarray, y: np.ndarray) -> float:
+    """Spearman's rank correlation of two float[n] (ties share their mean rank); NaN when either is constant."""
+    import pandas as pd
+
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if x.shape != y.shape or x.ndim != 1:
+        raise ValueError(f"need two vectors of one length; got {x.shape} and {y.shape}")
+    rx, ry = pd.Series(x).rank().to_numpy(), pd.Series(y).rank().to_numpy()
+    rx, ry = rx - rx.mean(), ry - ry.mean()
+    norm = np.sqrt((rx**2).sum() * (ry**2).sum())
+    return float((rx * ry).sum() / norm) if norm > 0 else float("nan")
+
+
+def rank_agreement(scores: Mapping[str, np.ndarray], tokens: Sequence[Token]) -> dict[tuple[str, str], float]:
+    """Spearman correlation for every pair of named per-token scores, over the non-special tokens only.
+
+    Special tokens are left out: attention piles onto [CLS]/[SEP] while the baseline keeps them fixed,
+    so including them would measure that convention rather than agreement on the words.
+    """
+    keep = np.array([not t.special for t in tokens])
+    names = list(scores)
+    return {
+        (a, b): rank_correlation(np.asarray(scores[a])[keep], np.asarray(scores[b])[keep])
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+    }
