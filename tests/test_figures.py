@@ -43,8 +43,10 @@ def test_head_heatmap_hover_names_both_tokens_with_three_decimals():
     trace = fig.data[0]
     assert "%{z:.3f}" in trace.hovertemplate
     custom = np.asarray(trace.customdata)
-    assert custom.shape == (11, 11, 2)
-    assert custom[2, 9].tolist() == ["cat", "dog"]
+    assert custom.shape == (11, 11)
+    assert custom[2, 9] == "cat → dog"  # row 2 is the query, column 9 the key
+    light = figures.head_heatmap(_att(1, 1, 11)[0, 0], REPEATED, "t", token_hover=False).data[0]
+    assert light.customdata is None and "%{y}" in light.hovertemplate and "%{z:.3f}" in light.hovertemplate
 
 
 @pytest.mark.parametrize(
@@ -56,7 +58,7 @@ def test_markup_in_tokens_is_escaped_everywhere(text, escaped):
     toks = _tokens(["[CLS]", text, "[SEP]"])
     fig = figures.head_heatmap(_att(1, 1, 3)[0, 0], toks, text)
     assert fig.layout.xaxis.ticktext[1] == escaped
-    assert np.asarray(fig.data[0].customdata)[1, 1, 0] == escaped
+    assert np.asarray(fig.data[0].customdata)[1, 1] == f"{escaped} → {escaped}"
     assert "<b>" not in fig.layout.title.text
     pred = figures.prediction_figure(Prediction((text, "b"), np.array([0.7, 0.3], dtype=np.float32)))
     assert pred.layout.yaxis.ticktext[0] == escaped
