@@ -208,16 +208,13 @@ def prediction_figure(prediction: Prediction) -> go.Figure:
 
 
 def inspect_figures(analysis: Analysis, layer: int, head: int) -> dict[str, go.Figure]:
-    """Every figure the Inspect page draws, by widget key: one place, so the benchmark measures the page."""
+    """The figures the Inspect page draws on arrival (default views, layer mean shown), by widget key."""
     att = analysis.attentions
     shown = {
         "head_figure": head_heatmap(att[layer, head], analysis.tokens, f"Layer {layer}, head {head}: each row is a query token"),
         "overview": overview_figure(att),
         "layer_mean": head_heatmap(
             att[layer].mean(axis=0), analysis.tokens, f"Layer {layer}, mean over heads", token_hover=False
-        ),
-        "all_mean": head_heatmap(
-            att.mean(axis=(0, 1)), analysis.tokens, "Mean over all layers and heads", token_hover=False
         ),
     }
     if analysis.prediction is not None:

@@ -51,11 +51,10 @@ st.plotly_chart(
 )
 
 st.subheader("Averages")
-tab_layer, tab_all = st.tabs([f"Mean of the {analysis.n_heads} heads of layer {layer}", "Mean of all layers and heads"])
-with tab_layer:
-    ui.view_heatmap(ui.mean_heads(analysis, layer), analysis, f"Layer {layer}, mean over heads", hide, merge, "layer_mean")
-with tab_all:
-    ui.view_heatmap(ui.mean_heads(analysis, None), analysis, "Mean over all layers and heads", hide, merge, "all_mean")
+if ui.average_choice(layer, analysis.n_heads):
+    ui.view_heatmap(ui.mean_heads(analysis, None), analysis, "Mean over all layers and heads", hide, merge, "all_mean", False)
+else:
+    ui.view_heatmap(ui.mean_heads(analysis, layer), analysis, f"Layer {layer}, mean over heads", hide, merge, "layer_mean", False)
 
 st.subheader("Download")
 ui.downloads(analysis, layer, head)

@@ -50,11 +50,14 @@ def test_inspect_default_text_shows_prediction_overview_head_and_averages():
     at = _inspect()
     assert not at.exception and not at.error
     charts = _charts(at)
-    assert len(charts) == 5
+    assert len(charts) == 4  # prediction, one head, overview, one average
     titles = [_title(c) for c in charts]
     assert any("All 72 heads" in t for t in titles)
     assert any(t.startswith("Layer 0, head 0") for t in titles)
+    assert any(t.startswith("Layer 0, mean over heads") for t in titles)
     assert at.code[0].value.startswith("[CLS] │ ")
+    at.radio(key="average").set_value("Mean of all layers and heads").run()
+    assert any(_title(c).startswith("Mean over all layers and heads") for c in _charts(at))
 
 
 def test_inspect_chinese_and_repeated_words():

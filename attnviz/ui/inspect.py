@@ -80,7 +80,9 @@ def show_tokens(analysis: Analysis) -> None:
     st.caption(
         f"{analysis.n_tokens} tokens. Special tokens are in brackets; pieces starting with ## continue the word before them."
     )
-    st.code(token_strip(analysis.tokens), language=None, wrap_lines=True)
+    # A long text's strip would push the heatmaps off screen: past ~100 tokens it scrolls in its own box.
+    box = st.container(height=260) if analysis.n_tokens > 100 else st.container()
+    box.code(token_strip(analysis.tokens), language=None, wrap_lines=True)
     with st.expander("Token table (offsets into the text)"):
         st.dataframe(pd.DataFrame(token_table(analysis.tokens, analysis.text)), hide_index=True)
 
@@ -104,6 +106,16 @@ def downloads(analysis: Analysis, layer: int, head: int) -> None:
         col.download_button(label, data=build, file_name=file_name, mime=mime, key=f"dl_{file_name}", on_click="ignore")
 
 
+def average_choice(layer: int, n_heads: int) -> bool:
+    """True for the mean over every layer and head, False for the mean of the selected layer's heads.
+
+    One average at a time: a second heatmap in a hidden tab would double what a long text sends.
+    """
+    options = [f"Mean of the {n_heads} heads of layer {layer}", "Mean of all layers and heads"]
+    picked = st.radio("Average", options, horizontal=True, key="average", label_visibility="collapsed")
+    return picked == options[1]
+
+
 def mean_heads(analysis: Analysis, layer: int | None) -> np.ndarray:
     """Mean over the heads of one layer, or over every layer and head when ``layer`` is None."""
     att = analysis.attentions
@@ -121,12 +133,14 @@ def view_toggles() -> tuple[bool, bool]:
     return bool(hide), bool(merge)
 
 
-def view_heatmap(matrix: np.ndarray, analysis: Analysis, title: str, hide: bool, merge: bool, key: str) -> None:
+def view_heatmap(
+    matrix: np.ndarray, analysis: Analysis, title: str, hide: bool, merge: bool, key: str, token_hover: bool = True
+) -> None:
     """Heatmap of ``matrix`` float[query, key] through the chosen views; the title and caption say what changed."""
     view = apply_views(matrix, analysis.tokens, hide=hide, merge=merge)
     changes = [name for name, on in (("special tokens hidden, rows renormalised", hide), ("sub-words merged", merge)) if on]
     if changes:
         title = f"{title} ({'; '.join(changes)})"
-    st.plotly_chart(figures.head_heatmap(view.matrix, view.tokens, title), key=key)
+    st.plotly_chart(figures.head_heatmap(view.matrix, view.tokens, title, token_hover=token_hover), key=key)
     if view.note:
         st.caption(view.note)
