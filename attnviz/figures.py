@@ -75,6 +75,7 @@ def head_heatmap(
         raise ValueError(f"matrix is {weights.shape} but there are {len(tokens)} tokens")
     labels = token_labels(tokens)
     trace = dict(
+        type="heatmap",
         z=weights,
         x=np.arange(n),
         y=np.arange(n),
@@ -90,16 +91,24 @@ def head_heatmap(
         trace["hovertemplate"] = "query %{y} → key %{x}<br>%{customdata}<br>weight %{z:.3f}<extra></extra>"
     else:
         trace["hovertemplate"] = "query #%{y} → key #%{x}<br>weight %{z:.3f}<extra></extra>"
-    fig = go.Figure(go.Heatmap(**trace))
     side = height or int(min(900, max(360, 110 + 16 * n)))
-    fig.update_layout(
+    layout = dict(
         title=dict(text=html.escape(title)),
         xaxis=_axis(labels, KEY_AXIS) | dict(tickangle=-60, side="bottom"),
         yaxis=_axis(labels, QUERY_AXIS, reverse=True),
         height=side,
         margin=dict(l=10, r=10, t=50, b=10),
     )
-    return fig
+    return _figure(trace, layout)
+
+
+def _figure(trace: dict, layout: dict) -> go.Figure:
+    """A figure from plain dicts without plotly's per-property validation.
+
+    Validation costs more than the rest of building a page of heatmaps (and converts string arrays to
+    slow object arrays); these builders only use properties the tests pin down.
+    """
+    return go.Figure(dict(data=[trace], layout=layout), _validate=False)
 
 
 def block_mean(matrices: np.ndarray, size: int) -> np.ndarray:
@@ -139,21 +148,20 @@ def overview_figure(attentions: np.ndarray) -> go.Figure:
     title = f"All {n_layers * n_heads} heads: layers down, heads across; each cell query (y) × key (x)"
     if panel < n:
         title += f" — {n}×{n} averaged to {panel}×{panel} per head"
-    fig = go.Figure(
-        go.Heatmap(
-            z=grid,
-            zmin=0,
-            zmax=255,
-            colorscale=colorscale,
-            hoverinfo="skip",
-            colorbar=dict(
-                title=dict(text="weight"), tickvals=[0, _QUANT_MAX / 2, _QUANT_MAX], ticktext=["0", "0.5", "1"],
-                thickness=12,
-            ),
-        )
+    trace = dict(
+        type="heatmap",
+        z=grid,
+        zmin=0,
+        zmax=255,
+        colorscale=colorscale,
+        hoverinfo="skip",
+        colorbar=dict(
+            title=dict(text="weight"), tickvals=[0, _QUANT_MAX / 2, _QUANT_MAX], ticktext=["0", "0.5", "1"],
+            thickness=12,
+        ),
     )
     centres = lambda count: [i * stride + (panel - 1) / 2 for i in range(count)]  # noqa: E731
-    fig.update_layout(
+    layout = dict(
         title=dict(text=title, font=dict(size=13)),
         xaxis=dict(
             tickmode="array", tickvals=centres(n_heads), ticktext=[f"H{h}" for h in range(n_heads)],
@@ -167,7 +175,7 @@ def overview_figure(attentions: np.ndarray) -> go.Figure:
         margin=dict(l=10, r=10, t=70, b=10),
         plot_bgcolor="white",
     )
-    return fig
+    return _figure(trace, layout)
 
 
 def _quantised_colorscale() -> list:
@@ -186,25 +194,24 @@ def prediction_figure(prediction: Prediction) -> go.Figure:
     labels = [html.escape(prediction.labels[i]) for i in order]
     probs = [float(prediction.probs[i]) for i in order]
     positions = list(range(len(labels)))
-    fig = go.Figure(
-        go.Bar(
-            x=probs,
-            y=positions,
-            orientation="h",
-            text=[f"{p:.3f}" for p in probs],
-            textposition="auto",
-            customdata=labels,
-            hovertemplate="%{customdata}: %{x:.3f}<extra></extra>",
-            marker_color=["#1f77b4" if i == 0 else "#9bbbd8" for i in positions],
-        )
+    trace = dict(
+        type="bar",
+        x=probs,
+        y=positions,
+        orientation="h",
+        text=[f"{p:.3f}" for p in probs],
+        textposition="auto",
+        customdata=labels,
+        hovertemplate="%{customdata}: %{x:.3f}<extra></extra>",
+        marker=dict(color=["#1f77b4" if i == 0 else "#9bbbd8" for i in positions]),
     )
-    fig.update_layout(
+    layout = dict(
         xaxis=dict(range=[0, 1], title=dict(text="probability")),
         yaxis=dict(tickmode="array", tickvals=positions, ticktext=labels, autorange="reversed"),
         height=int(80 + 40 * len(labels)),
         margin=dict(l=10, r=10, t=10, b=10),
     )
-    return fig
+    return _figure(trace, layout)
 
 
 def inspect_figures(analysis: Analysis, layer: int, head: int) -> dict[str, go.Figure]:
