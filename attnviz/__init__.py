@@ -5,7 +5,7 @@
 >>> a.attentions.shape  # (layers, heads, query, key)
 """
 
-from attnviz.analysis import analyze, embed
+from attnviz.analysis import analyze, analyze_many, embed
 from attnviz.attribution import Attribution, attribute, rank_agreement
 from attnviz.compare import AttentionDifference, attention_difference
 from attnviz.errors import (
@@ -52,6 +52,7 @@ __all__ = [
     "Prediction",
     "Token",
     "analyze",
+    "analyze_many",
     "embed",
     "load_model",
 ]

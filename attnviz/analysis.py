@@ -8,7 +8,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from attnviz import classification
-from attnviz.extraction import forward
+from attnviz.extraction import forward, forward_batch
 from attnviz.loading import LoadedModel, load_model
 from attnviz.tokens import clean_text, encode
 from attnviz.types import Analysis, Prediction
@@ -28,11 +28,26 @@ def analyze(
     ``labels`` maps label names to descriptions for zero-shot classification with bare encoders.
     ``head_mask`` is float[layers, heads], 0 switches a head off.
     """
+    return analyze_many([text], model, max_tokens, labels, head_mask)[0]
+
+
+def analyze_many(
+    texts: Sequence[str],
+    model: LoadedModel | str | None = None,
+    max_tokens: int | None = None,
+    labels: Mapping[str, Sequence[str]] | None = None,
+    head_mask: np.ndarray | None = None,
+) -> tuple[Analysis, ...]:
+    """Analyse several texts in one padded forward pass; each Analysis is as ``analyze`` would give it."""
     loaded = _resolve(model)
-    cleaned = clean_text(text)
     limit = loaded.max_tokens if max_tokens is None else max(2, min(int(max_tokens), loaded.max_tokens))
-    enc = encode(cleaned.text, loaded.tokenizer, limit)
-    result = forward(loaded, enc.input_ids, head_mask)
+    cleaned = [clean_text(text) for text in texts]
+    encodings = [encode(c.text, loaded.tokenizer, limit) for c in cleaned]
+    results = forward_batch(loaded, [enc.input_ids for enc in encodings], head_mask)
+    return tuple(_analysis(loaded, c, enc, r, labels) for c, enc, r in zip(cleaned, encodings, results))
+
+
+def _analysis(loaded: LoadedModel, cleaned, enc, result, labels) -> Analysis:
     prediction: Prediction | None = None
     if result.logits is not None:
         prediction = classification.from_logits(result.logits, loaded.labels)

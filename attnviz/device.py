@@ -54,3 +54,18 @@ def configure_threads() -> int:
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     return n
+
+
+HALF_DTYPES = ("float16", "bfloat16")
+
+
+def weight_dtype(device: str, override: str | None) -> str:
+    """Pure: "float32", or a half type asked for with ``ATTNVIZ_DTYPE`` when running on CUDA.
+
+    Half precision only on CUDA (CPU kernels for it are slow, MPS bfloat16 support varies); attentions are
+    upcast to float32 before any sum or plot, so rows still sum to 1.
+    """
+    wanted = (override or "").strip().lower()
+    if device.startswith("cuda") and wanted in HALF_DTYPES:
+        return wanted
+    return "float32"

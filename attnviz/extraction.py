@@ -50,11 +50,18 @@ _OOM = "The machine ran out of memory for this text. Try a shorter text, or retr
 
 def forward(loaded: Any, input_ids: Sequence[int], head_mask: np.ndarray | None = None) -> ForwardResult:
     """One forward pass under the model's gate; a CUDA out-of-memory falls back to the CPU once."""
+    return forward_batch(loaded, [input_ids], head_mask)[0]
+
+
+def forward_batch(
+    loaded: Any, batch: Sequence[Sequence[int]], head_mask: np.ndarray | None = None
+) -> list[ForwardResult]:
+    """Several token sequences in ONE padded forward pass (one GPU launch instead of one per text)."""
     import torch
 
     with loaded.gate.hold():
         try:
-            return _forward(loaded, input_ids, head_mask, ())
+            return _forward(loaded, batch, head_mask, ())
         except torch.OutOfMemoryError as exc:
             if loaded.device == "cpu":
                 raise ResourceError(_OOM) from exc
@@ -64,25 +71,39 @@ def forward(loaded: Any, input_ids: Sequence[int], head_mask: np.ndarray | None 
                 torch.cuda.empty_cache()
         note = "The GPU ran out of memory, so this model now runs on the CPU (slower, same numbers)."
         try:
-            return _forward(loaded, input_ids, head_mask, (note,))
+            return _forward(loaded, batch, head_mask, (note,))
         except torch.OutOfMemoryError as exc:
             raise ResourceError(_OOM) from exc
 
 
-def _forward(loaded: Any, input_ids: Sequence[int], head_mask: np.ndarray | None, notices: tuple[str, ...]):
+def _forward(
+    loaded: Any, batch: Sequence[Sequence[int]], head_mask: np.ndarray | None, notices: tuple[str, ...]
+) -> list[ForwardResult]:
     import torch
 
-    ids = torch.tensor([list(input_ids)], dtype=torch.long, device=loaded.device)
+    lengths = [len(ids) for ids in batch]
+    width = max(lengths)
+    pad = getattr(loaded.tokenizer, "pad_token_id", None) or 0
+    # Right padding: a real token never attends to padding (mask), so each text's block is its own attention.
+    ids = torch.full((len(batch), width), pad, dtype=torch.long)
+    mask = torch.zeros((len(batch), width), dtype=torch.long)
+    for row, seq in enumerate(batch):
+        ids[row, : len(seq)] = torch.tensor(list(seq), dtype=torch.long)
+        mask[row, : len(seq)] = 1
     with torch.inference_mode(), masked_heads(loaded.model, head_mask):
         out = loaded.model(
-            input_ids=ids, attention_mask=torch.ones_like(ids), output_attentions=True, return_dict=True
+            input_ids=ids.to(loaded.device), attention_mask=mask.to(loaded.device), output_attentions=True,
+            return_dict=True,
         )
     # Upcast before any sum: half-precision rows do not sum to 1 within tolerance.
-    per_layer = [a.detach().float().cpu().numpy() for a in (out.attentions or ())]
-    att = stack_attentions(per_layer, loaded.n_layers)
-    logits = hidden = None
-    if loaded.kind == "classifier":
-        logits = out.logits.detach().float().cpu().numpy()[0]
-    elif loaded.kind == "encoder":
-        hidden = out.last_hidden_state.detach().float().cpu().numpy()[0]
-    return ForwardResult(att, logits, hidden, loaded.device, notices)
+    layers = [a.detach().float().cpu().numpy() for a in (out.attentions or ())]
+    results = []
+    for row, n in enumerate(lengths):
+        att = stack_attentions([a[row : row + 1, :, :n, :n] for a in layers], loaded.n_layers)
+        logits = hidden = None
+        if loaded.kind == "classifier":
+            logits = out.logits[row].detach().float().cpu().numpy()
+        elif loaded.kind == "encoder":
+            hidden = out.last_hidden_state[row, :n].detach().float().cpu().numpy()
+        results.append(ForwardResult(att, logits, hidden, loaded.device, notices))
+    return results

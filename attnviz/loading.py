@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from attnviz.device import configure_threads, detect_device
+from attnviz.device import configure_threads, detect_device, weight_dtype
 from attnviz.errors import ModelLoadError
 from attnviz import policy
 from attnviz.gate import InferenceGate
@@ -80,7 +80,7 @@ def resolve_source(name_or_path: str | None) -> tuple[str, str, bool]:
 def load_model(name_or_path: str | None = None) -> LoadedModel:
     """Load a model by Hugging Face id or local folder; None means the built-in model."""
     name, source, local = resolve_source(name_or_path)
-    import torch  # noqa: F401  (imported here, not in pages: transformers' lazy imports race across sessions)
+    import torch  # (imported here, not in pages: transformers' lazy imports race across sessions)
     import transformers
     from transformers import AutoConfig, AutoTokenizer
 
@@ -116,7 +116,7 @@ def load_model(name_or_path: str | None = None) -> LoadedModel:
     model.eval()
     device = detect_device()
     if device != "cpu":
-        model.to(device)
+        model.to(device, dtype=getattr(torch, weight_dtype(device, os.environ.get("ATTNVIZ_DTYPE"))))
     labels: tuple[str, ...] = ()
     if kind == "classifier":
         id2label = getattr(config, "id2label", None) or {}

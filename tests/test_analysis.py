@@ -115,3 +115,29 @@ def test_masking_one_head_matches_zeroing_its_slice_by_hand(tiny_classifier):
     from attnviz.classification import softmax
 
     assert np.allclose(masked.prediction.probs, softmax(logits), atol=1e-6)
+
+
+def test_analyze_many_is_one_forward_and_matches_one_by_one(monkeypatch, tiny_classifier):
+    """Texts of different lengths batched with padding give each text exactly its own attention."""
+    from attnviz import extraction
+
+    texts = ["the film was good", "the film was not good at all !", "我 爱"]
+    single = [attnviz.analyze(t, tiny_classifier) for t in texts]
+    calls = []
+    real = extraction._forward
+    monkeypatch.setattr(extraction, "_forward", lambda *a, **k: calls.append(len(a[1])) or real(*a, **k))
+    batched = attnviz.analyze_many(texts, tiny_classifier)
+    assert calls == [3]
+    for one, many in zip(single, batched):
+        assert one.tokens == many.tokens
+        assert many.attentions.shape == one.attentions.shape
+        np.testing.assert_allclose(many.attentions, one.attentions, atol=1e-5)
+        np.testing.assert_allclose(many.prediction.probs, one.prediction.probs, atol=1e-5)
+        assert np.abs(many.attentions.sum(-1) - 1).max() < 1e-5
+
+
+def test_analyze_many_zero_shot_encoder(tiny_encoder_dir):
+    model = attnviz.load_model(str(tiny_encoder_dir))
+    a, b = attnviz.analyze_many(["the cat sat", "a dog ran on the mat"], model)
+    np.testing.assert_allclose(a.prediction.probs, attnviz.analyze("the cat sat", model).prediction.probs, atol=1e-5)
+    assert a.n_tokens < b.n_tokens

@@ -1,6 +1,6 @@
 import pytest
 
-from attnviz.device import choose_device, torch_threads
+from attnviz.device import choose_device, torch_threads, weight_dtype
 
 
 @pytest.mark.parametrize(
@@ -39,3 +39,12 @@ def test_detect_device_uses_env_override(monkeypatch):
 
     monkeypatch.setenv("ATTNVIZ_DEVICE", "cpu")
     assert detect_device() == "cpu"
+
+
+@pytest.mark.parametrize(
+    "device, override, expected",
+    [("cuda", "float16", "float16"), ("cuda:1", "bfloat16", "bfloat16"), ("cuda", None, "float32"),
+     ("cpu", "float16", "float32"), ("mps", "bfloat16", "float32"), ("cuda", "int8", "float32")],
+)
+def test_half_precision_only_on_cuda_and_only_when_asked(device, override, expected):
+    assert weight_dtype(device, override) == expected

@@ -11,7 +11,7 @@ import os
 import numpy as np
 import streamlit as st
 
-from attnviz.analysis import analyze
+from attnviz.analysis import analyze_many
 from attnviz.attribution import Attribution, attribute
 from attnviz.gate import cancel_when
 from attnviz.head_stats import ablate, head_importance
@@ -33,14 +33,20 @@ def get_model(name: str) -> LoadedModel:
 
 def get_analysis(text: str, model_name: str, labels: Labels = ()) -> Analysis:
     """Analysis of ``text`` (read-only, shared); ``labels`` (name, descriptions) pairs are used by zero-shot models."""
-    key = (text, model_name, labels)
-    found = _analyses.get(key)
-    if found is not None:
-        return found
-    model = get_model(model_name)
-    with st.spinner("Running the model…"), cancel_when(_tab_closed()):
-        analysis = analyze(text, model, labels=dict(labels) or None)
-    return _analyses.put(key, analysis)
+    return get_analyses((text,), model_name, labels)[0]
+
+
+def get_analyses(texts: tuple[str, ...], model_name: str, labels: Labels = ()) -> tuple[Analysis, ...]:
+    """Analyses of ``texts``; the ones not cached yet run together in one batched forward pass."""
+    found = {t: _analyses.get((t, model_name, labels)) for t in texts}
+    missing = tuple(dict.fromkeys(t for t, a in found.items() if a is None))
+    if missing:
+        model = get_model(model_name)
+        with st.spinner("Running the model…"), cancel_when(_tab_closed()):
+            fresh = analyze_many(missing, model, labels=dict(labels) or None)
+        for text, analysis in zip(missing, fresh):
+            found[text] = _analyses.put((text, model_name, labels), analysis)
+    return tuple(found[t] for t in texts)
 
 
 def _tab_closed():
@@ -87,4 +93,4 @@ def clear_caches() -> None:
     _analyses.clear()
 
 
-__all__ = ["clear_caches", "get_ablation", "get_analysis", "get_attribution", "get_head_importance", "get_model"]
+__all__ = ["clear_caches", "get_ablation", "get_analyses", "get_analysis", "get_attribution", "get_head_importance", "get_model"]

@@ -17,7 +17,7 @@ from attnviz.head_stats import HeadStats, head_statistics
 from attnviz.rollout import raw_attention, rollout
 from attnviz.types import Analysis
 from attnviz.ui.cache import get_ablation, get_attribution, get_head_importance, get_model
-from attnviz.ui.run import run_analysis
+from attnviz.ui.run import run_analyses
 from attnviz.ui.sidebar import ModelChoice
 
 log = logging.getLogger("attnviz")
@@ -192,21 +192,19 @@ def compare_section(choice: ModelChoice, n_layers: int, n_heads: int) -> None:
     pick_layer, pick_head = st.columns(2)
     layer = int(pick_layer.selectbox("Layer", range(n_layers), key="compare_layer"))
     head = int(pick_head.selectbox("Head", range(n_heads), key="compare_head"))
-    columns = st.columns(2)
-    analyses = []
-    for column, key, name in zip(columns, ("compare_a", "compare_b"), "AB"):
+    inputs = st.columns(2)
+    texts = tuple(col.text_input(f"Text {name}", key=key) for col, key, name in zip(inputs, ("compare_a", "compare_b"), "AB"))
+    analyses = run_analyses(texts, choice)  # both texts in one forward pass
+    if analyses is None:
+        return
+    for column, result, name in zip(st.columns(2), analyses, "AB"):
         with column:
-            text = st.text_input(f"Text {name}", key=key)
-            result = run_analysis(text, choice)
-            if result is None:
-                return
             if result.prediction is not None:
                 st.plotly_chart(figures.prediction_figure(result.prediction), key=f"compare_pred_{name}")
             st.plotly_chart(
                 figures.head_heatmap(result.attentions[layer, head], result.tokens, f"Text {name}: layer {layer}, head {head}"),
                 key=f"compare_head_{name}",
             )
-            analyses.append(result)
     a, b = analyses
     diff = attention_difference(a.attentions[layer, head], a.tokens, b.attentions[layer, head], b.tokens)
     if not diff.tokens:

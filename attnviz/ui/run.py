@@ -10,7 +10,7 @@ from attnviz.analysis import truncation_message
 from attnviz.errors import AttnvizError, BusyError, InputError
 from attnviz.tokens import has_visible_text
 from attnviz.types import Analysis
-from attnviz.ui.cache import get_analysis, get_model
+from attnviz.ui.cache import get_analyses, get_model
 from attnviz.ui.sidebar import ModelChoice
 
 log = logging.getLogger("attnviz")
@@ -18,13 +18,19 @@ log = logging.getLogger("attnviz")
 
 def run_analysis(text: str, choice: ModelChoice) -> Analysis | None:
     """Analysis of ``text``, or None after showing the user why there is none."""
-    if not isinstance(text, str) or not has_visible_text(text):
+    found = run_analyses((text,), choice)
+    return found[0] if found else None
+
+
+def run_analyses(texts: tuple[str, ...], choice: ModelChoice) -> tuple[Analysis, ...] | None:
+    """Analyses of several texts from one forward pass, or None after showing the user why there are none."""
+    if not all(isinstance(t, str) and has_visible_text(t) for t in texts):
         st.info("Enter some text to see the model's attention and prediction.")
         return None
     try:
         model = get_model(choice.name)
         labels = choice.labels if model.kind == "encoder" else ()
-        analysis = get_analysis(text, choice.name, labels)
+        analyses = get_analyses(texts, choice.name, labels)
     except BusyError as exc:
         st.warning(str(exc))
         return None
@@ -38,9 +44,10 @@ def run_analysis(text: str, choice: ModelChoice) -> Analysis | None:
         log.exception("analysis failed")
         st.error("Something went wrong while running the model. Try a shorter text or the built-in model.")
         return None
-    message = truncation_message(analysis)
-    if message:
-        st.warning(message)
-    for notice in analysis.notices:
-        st.warning(notice)
-    return analysis
+    for analysis in analyses:
+        message = truncation_message(analysis)
+        if message:
+            st.warning(message)
+        for notice in analysis.notices:
+            st.warning(notice)
+    return analyses
