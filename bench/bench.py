@@ -97,6 +97,26 @@ def measure(model, n: int, repeat: int) -> dict:
     }
 
 
+REJECTED = {
+    "empty": "",
+    "spaces and zero-width": " \u200b\u200d\ufeff " * 1000,
+    "1 MB of NUL": "\x00" * 1_000_000,
+    "1 MB of controls": "\x01\x1b\x7f" * 333_333,
+}
+
+
+def reject_times(model) -> dict[str, float]:
+    """Seconds until attnviz.analyze refuses each input with an AttnvizError (no forward pass runs)."""
+    times = {}
+    for name, text in REJECTED.items():
+        start = time.perf_counter()
+        try:
+            attnviz.analyze(text, model)
+        except attnviz.AttnvizError:
+            times[name] = time.perf_counter() - start
+    return times
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="one JSON object per n")
@@ -121,6 +141,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{r['n']:>5} {r['forward_s'] * 1e3:>11.1f} {r['analyze_s'] * 1e3:>11.1f} {r['figures_s'] * 1e3:>11.1f} "
               f"{ratio:>13.2f} {r['payload_bytes'] / 1e3:>11.1f} "
               f"{(bv / 1e3 if bv else float('nan')):>11.1f} {(bv / r['payload_bytes'] if bv else float('nan')):>16.1f}")
+    refused = reject_times(model)
+    print("rejected input answered in: " + ", ".join(f"{k} {v * 1e3:.0f} ms" for k, v in refused.items()))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,49 @@
+"""The benchmark scripts run end to end on a small setting, so they cannot rot (timings are not checked)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+KEYS = {"n", "forward_s", "analyze_s", "figures_s", "payload_bytes", "bertviz_bytes"}
+
+
+def test_bench_json_has_exactly_the_documented_keys(tiny_classifier_dir):
+    out = subprocess.run(
+        [sys.executable, "bench/bench.py", "--json", "--sizes", "8", "16", "--repeat", "1",
+         "--model", str(tiny_classifier_dir)],
+        cwd=ROOT, capture_output=True, text=True, check=True, timeout=300,
+    ).stdout
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [r["n"] for r in rows] == [8, 16]
+    for row in rows:
+        assert set(row) == KEYS
+        assert row["forward_s"] > 0 and row["analyze_s"] > 0 and row["figures_s"] > 0
+        assert row["payload_bytes"] > 1000
+        assert row["bertviz_bytes"] is None or row["bertviz_bytes"] > row["payload_bytes"]
+
+
+def test_bench_table_names_a_missing_bertviz_instead_of_a_number(tiny_classifier_dir):
+    out = subprocess.run(
+        [sys.executable, "bench/bench.py", "--sizes", "8", "--repeat", "1", "--model", str(tiny_classifier_dir)],
+        cwd=ROOT, capture_output=True, text=True, check=True, timeout=300,
+    ).stdout
+    assert "(an+fig)/fwd" in out
+    try:
+        import bertviz  # noqa: F401
+    except ImportError:
+        assert "bertviz is not installed" in out
+
+
+@pytest.mark.e2e
+def test_classroom_load_script_runs_on_a_small_class():
+    out = subprocess.run(
+        [sys.executable, "bench/load.py", "classroom", "--sessions", "3", "--duration", "4", "--pause", "0.5", "1"],
+        cwd=ROOT, capture_output=True, text=True, check=True, timeout=300,
+    ).stdout
+    assert "errors 0  cross-session leaks 0" in out, out
