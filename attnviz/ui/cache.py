@@ -6,6 +6,7 @@ import streamlit as st
 
 from attnviz.analysis import analyze
 from attnviz.loading import LoadedModel, load_model
+from attnviz.qkv import ModelQKV, model_qkv
 from attnviz.types import Analysis
 
 
@@ -23,9 +24,16 @@ def get_analysis(
     return analyze(text, get_model(model_name), labels=dict(labels) or None)
 
 
+@st.cache_data(max_entries=16, show_spinner="Reading q, k and v from the model…")
+def get_model_qkv(text: str, model_name: str) -> ModelQKV:
+    """Every head's q, k, v and attention for ``text`` (the worked example's real-model mode)."""
+    return model_qkv(get_model(model_name), text)
+
+
 def clear_caches() -> None:
     get_model.clear()
     get_analysis.clear()
+    get_model_qkv.clear()
 
 
-__all__ = ["clear_caches", "get_analysis", "get_model"]
+__all__ = ["clear_caches", "get_analysis", "get_model", "get_model_qkv"]
