@@ -72,12 +72,11 @@ def check_answer(name: str, typed: str, expected: np.ndarray, tolerance: float =
         close = np.abs(answer - np.where(both_inf, 0.0, expected)) <= tolerance
     wrong = ~(close | both_inf)
     if not wrong.any():
-        return AnswerCheck(name, True, f"Your {name} is right: every cell is within {format_number(tolerance, 4)}.",
-                           wrong)
+        return AnswerCheck(name, True, f"Right: every cell of your {name} is within {tolerance:g}.", wrong)
     i, j = (int(n) for n in np.argwhere(wrong)[0])
     return AnswerCheck(name, False, f"{int(wrong.sum())} of {wrong.size} cells of your {name} are off by more "
-                                    f"than {format_number(tolerance, 4)}. The first is row {i}, column {j} (counting from 0, "
-                                    f"as in the tables): you wrote {format_number(answer[i, j], 4)}.", wrong, (i, j))
+                                    f"than {tolerance:g}. The first is row {i}, column {j} (counting from 0, as in the tables): "
+                                    f"you wrote {answer[i, j]:g}.", wrong, (i, j))
 
 
 def _dims(a: np.ndarray) -> str:

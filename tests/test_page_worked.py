@@ -151,7 +151,7 @@ def test_check_my_answer_marks_right_and_wrong_and_names_the_first_wrong_cell():
     at.text_area(key="we_answer_weights").set_value("\n".join(" ".join(str(x) for x in r) for r in wrong))
     at.button(key="we_check").click().run()
     assert not at.exception
-    assert any("Scores" in m.value and "right" in m.value for m in at.success)
+    assert any("Scores" in m.value and "Right" in m.value for m in at.success)
     assert any("row 2, column 1" in m.value for m in at.error)
     assert not any("Output" in m.value for m in [*at.success, *at.error])
 

@@ -162,7 +162,7 @@ def test_check_answer_right_within_tolerance():
     s = _steps(presets.clean_example())
     typed = "\n".join(" ".join(f"{x:.3f}" for x in row) for row in s.weights)
     result = check_answer("weights", typed, s.weights, 0.01)
-    assert result.ok and "right" in result.message and not result.wrong.any()
+    assert result.ok and "Right" in result.message and not result.wrong.any()
 
 
 def test_check_answer_points_at_the_first_wrong_cell():

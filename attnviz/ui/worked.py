@@ -12,7 +12,7 @@ from attnviz import presets
 from attnviz.attention_math import STEP_IDS, AttentionSteps, ShapeError, Step, Table, causal_mask, sdpa_steps
 from attnviz.presets import EXAMPLE_IDS, EXAMPLE_TITLES
 from attnviz.teaching import CellWork, cell_shape, cell_work
-from attnviz.ui.worked_tables import Axes, indexed, styled
+from attnviz.ui.worked_tables import COMPACT_KEEP, COMPACT_MAX, Axes, indexed, is_compact, styled
 
 STEP_LABELS = {"inputs": "Q, K, V", "scores": "QKᵀ", "scaled": "÷ √d_k", "masked": "mask", "softmax": "softmax",
                "output": "· V"}
@@ -23,6 +23,7 @@ PRESENTATION_CSS = """<style>
 [data-testid="stMain"] [data-testid="stTable"] td, [data-testid="stMain"] [data-testid="stTable"] th {
   font-size: 1.5rem !important; padding: 0.35rem 0.7rem !important; }
 [data-testid="stMain"] .katex { font-size: 1.7em !important; }
+[data-testid="stMain"] [data-baseweb="select"] div { font-size: 1.3rem; }
 [data-testid="stMain"] h1 { font-size: 3rem; } [data-testid="stMain"] h2, [data-testid="stMain"] h3 { font-size: 2.1rem; }
 </style>"""
 
@@ -168,7 +169,7 @@ def step_navigation(steps: AttentionSteps) -> Step:
     if st.session_state.get("we_step") not in ids:
         st.session_state["we_step"] = "scaled" if st.session_state.get("we_step") == "masked" else ids[0]
     at = ids.index(st.session_state["we_step"])
-    left, mid, right = st.columns([1.2, 6, 1])
+    left, mid, right = st.columns([1.6, 6, 1.3])
     left.button("◀ Previous", key="we_prev", on_click=_move, args=(ids, -1), disabled=at == 0)
     mid.radio("Step", ids, format_func=lambda i: f"{ids.index(i) + 1}. {STEP_LABELS[i]}", key="we_step",
               horizontal=True, label_visibility="collapsed")
@@ -189,12 +190,13 @@ def show_step(worked: Worked, step: Step) -> None:
     st.latex(step.formula)
     work = _pick_cell(worked, step)
     highlights = work.highlights if work else ()
-    wide = any(t.matrix.shape[1] > 8 for t in step.tables)
+    # On a projector the numbers are large: one table per row, so none is squeezed or cut off.
+    wide = st.session_state.get("we_presentation") or any(_shown_columns(t) > 8 for t in step.tables)
     places = [st.container() for _ in step.tables] if wide else st.columns([_width(t) for t in step.tables])
     for place, table in zip(places, step.tables):
         place.markdown(f"**{table.name}** · {table.matrix.shape[0]}×{table.matrix.shape[1]}")
         place.table(styled(table, worked.axes, highlights))
-        if any(kind == "dim" and size > 8 for kind, size in zip((table.rows, table.cols), table.matrix.shape)):
+        if is_compact(table):
             with place.expander(f"All values of {table.name}"):
                 st.dataframe(styled(table, worked.axes, highlights, decimals=6, compact=False).data)
     if work is not None:
@@ -206,8 +208,13 @@ def show_step(worked: Worked, step: Step) -> None:
     st.caption("Numbers are rounded for display only; every computation uses the full float64 values.")
 
 
+def _shown_columns(table: Table) -> int:
+    cols = table.matrix.shape[1]
+    return min(cols, COMPACT_KEEP + 1) if table.cols == "dim" and cols > COMPACT_MAX else cols
+
+
 def _width(table: Table) -> float:
-    return 1.0 + 0.35 * (table.matrix.shape[1] + table.row_sums)
+    return 1.0 + 0.35 * (_shown_columns(table) + table.row_sums)
 
 
 def _pick_cell(worked: Worked, step: Step) -> CellWork | None:

@@ -101,7 +101,7 @@ def styled(table: Table, axes: Axes, highlights: tuple[Highlight, ...] = (), dec
                 css.iat[a, b] = WRONG
     # Headers such as "0 · the" stay on one line; narrow columns scroll instead of wrapping mid-token.
     return frame.style.apply(lambda _: css, axis=None).set_table_styles(
-        [{"selector": "th", "props": [("white-space", "nowrap")]}]
+        [{"selector": sel, "props": [("white-space", "nowrap")]} for sel in ("th", "th div", "td div")]
     )
 
 
