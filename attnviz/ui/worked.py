@@ -16,7 +16,7 @@ from attnviz.ui.worked_tables import COMPACT_KEEP, COMPACT_MAX, Axes, indexed, i
 
 STEP_LABELS = {"inputs": "Q, K, V", "scores": "QKᵀ", "scaled": "÷ √d_k", "masked": "mask", "softmax": "softmax",
                "output": "· V"}
-EDITABLE = ("clean", "article", "random", "single")
+SIDE_BY_SIDE_COLUMNS = 16
 # Static CSS, no user text: larger type for a projector.
 PRESENTATION_CSS = """<style>
 [data-testid="stMain"] [data-testid="stMarkdownContainer"] p, [data-testid="stMain"] li { font-size: 1.45rem; }
@@ -85,7 +85,7 @@ def _sqrt_dk_controls() -> presets.Example:
     a, b, c = st.columns(3)
     d_k = a.select_slider("d_k", presets.SATURATION_DIMS, value=64, key="we_sqrt_dk")
     scale = b.toggle("Divide by √d_k", value=True, key="we_scale")
-    seed = c.number_input("Seed", 0, 1_000_000, 0, key="we_seed")
+    seed = c.number_input("Seed", 0, 1_000_000, key="we_seed")
     from attnviz.figures_teaching import saturation_figure
 
     st.plotly_chart(saturation_figure(presets.saturation(), int(d_k), bool(scale)), key="we_saturation")
@@ -191,7 +191,9 @@ def show_step(worked: Worked, step: Step) -> None:
     work = _pick_cell(worked, step)
     highlights = work.highlights if work else ()
     # On a projector the numbers are large: one table per row, so none is squeezed or cut off.
-    wide = st.session_state.get("we_presentation") or any(_shown_columns(t) > 8 for t in step.tables)
+    # Side by side only while every column fits (~16 in all on a laptop screen); otherwise one table per row.
+    total = sum(_shown_columns(t) + 1 + t.row_sums for t in step.tables)
+    wide = st.session_state.get("we_presentation") or total > SIDE_BY_SIDE_COLUMNS
     places = [st.container() for _ in step.tables] if wide else st.columns([_width(t) for t in step.tables])
     for place, table in zip(places, step.tables):
         place.markdown(f"**{table.name}** · {table.matrix.shape[0]}×{table.matrix.shape[1]}")
