@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from attnviz.attention_math import format_number
 from attnviz.errors import InputError
 
 DEFAULT_TOLERANCE = 0.01
@@ -33,7 +32,9 @@ class AnswerCheck:
 
 def parse_matrix(text: str) -> np.ndarray:
     """float64[rows, cols] from typed text; raises AnswerFormatError naming the row and position at fault."""
-    cleaned = (text or "")[:_MAX_CHARS].replace("−", "-").replace("∞", "inf")
+    if len(text or "") > _MAX_CHARS:
+        raise AnswerFormatError(f"That is too long for a matrix of this page (at most {_MAX_CHARS:,} characters).")
+    cleaned = (text or "").replace("−", "-").replace("∞", "inf")
     if "[" in cleaned:
         rows = re.findall(r"\[([^\[\]]*)\]", cleaned)
     else:
@@ -48,7 +49,7 @@ def parse_matrix(text: str) -> np.ndarray:
             try:
                 values.append(float(item))
             except ValueError:
-                raise AnswerFormatError(f"Row {i}, item {j} is not a number. {FORMAT_HELP}") from None
+                raise AnswerFormatError(f"Line {i + 1}, entry {j + 1} is not a number. {FORMAT_HELP}") from None
         parsed.append(values)
     widths = {len(r) for r in parsed}
     if len(widths) != 1 or 0 in widths:
@@ -65,8 +66,10 @@ def check_answer(name: str, typed: str, expected: np.ndarray, tolerance: float =
         return AnswerCheck(name, False, str(exc))
     expected = np.asarray(expected, dtype=np.float64)
     if answer.shape != expected.shape:
-        return AnswerCheck(name, False, f"Your {name} is {_dims(answer)}, but it should be {_dims(expected)} "
-                                        f"({expected.shape[0]} rows of {expected.shape[1]} numbers).")
+        return AnswerCheck(
+            name, False, f"Your {name} is {_dims(answer)}, but it should be {_dims(expected)} "
+            f"({expected.shape[0]} rows of {expected.shape[1]} numbers).",
+        )
     both_inf = np.isinf(answer) & np.isinf(expected) & (np.sign(answer) == np.sign(expected))
     with np.errstate(invalid="ignore"):  # inf − inf where both are −∞ (masked cells) is handled by both_inf
         close = np.abs(answer - np.where(both_inf, 0.0, expected)) <= tolerance
@@ -74,9 +77,11 @@ def check_answer(name: str, typed: str, expected: np.ndarray, tolerance: float =
     if not wrong.any():
         return AnswerCheck(name, True, f"Right: every cell of your {name} is within {tolerance:g}.", wrong)
     i, j = (int(n) for n in np.argwhere(wrong)[0])
-    return AnswerCheck(name, False, f"{int(wrong.sum())} of {wrong.size} cells of your {name} are off by more "
-                                    f"than {tolerance:g}. The first is row {i}, column {j} (counting from 0, as in the tables): "
-                                    f"you wrote {answer[i, j]:g}.", wrong, (i, j))
+    return AnswerCheck(
+        name, False, f"{int(wrong.sum())} of {wrong.size} cells of your {name} are off by more than {tolerance:g}. "
+        f"The first is row {i}, column {j} (counting from 0, as in the tables): you wrote {answer[i, j]:g}.",
+        wrong, (i, j),
+    )
 
 
 def _dims(a: np.ndarray) -> str:

@@ -152,10 +152,15 @@ def test_parse_matrix_formats(typed):
     np.testing.assert_array_equal(parse_matrix(typed), [[1, 2], [3, 4]])
 
 
-@pytest.mark.parametrize("typed", ["", "1 2\n3", "1 x"])
+@pytest.mark.parametrize("typed", ["", "1 2\n3", "1 x", "1 " * 3000])
 def test_parse_matrix_errors_say_how_to_type(typed):
-    with pytest.raises(AnswerFormatError, match="One row per line"):
+    with pytest.raises(AnswerFormatError, match="One row per line|too long"):
         parse_matrix(typed)
+
+
+def test_parse_matrix_names_the_line_and_entry_of_a_typo():
+    with pytest.raises(AnswerFormatError, match="Line 2, entry 1 is not a number"):
+        parse_matrix("1 2\nthree 4")
 
 
 def test_check_answer_right_within_tolerance():

@@ -10,6 +10,7 @@ import streamlit as st
 
 from attnviz import presets
 from attnviz.attention_math import STEP_IDS, AttentionSteps, ShapeError, Step, Table, causal_mask, sdpa_steps
+from attnviz.figures_teaching import saturation_figure
 from attnviz.presets import EXAMPLE_IDS, EXAMPLE_TITLES
 from attnviz.teaching import CellWork, cell_shape, cell_work
 from attnviz.ui.worked_tables import COMPACT_KEEP, COMPACT_MAX, Axes, indexed, is_compact, styled
@@ -86,8 +87,6 @@ def _sqrt_dk_controls() -> presets.Example:
     d_k = a.select_slider("d_k", presets.SATURATION_DIMS, value=64, key="we_sqrt_dk")
     scale = b.toggle("Divide by √d_k", value=True, key="we_scale")
     seed = c.number_input("Seed", 0, 1_000_000, key="we_seed")
-    from attnviz.figures_teaching import saturation_figure
-
     st.plotly_chart(saturation_figure(presets.saturation(), int(d_k), bool(scale)), key="we_saturation")
     return presets.sqrt_dk_example(int(d_k), int(seed))
 
