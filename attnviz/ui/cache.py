@@ -17,6 +17,7 @@ from attnviz.gate import cancel_when
 from attnviz.head_stats import ablate, head_importance
 from attnviz.loading import LoadedModel, load_model
 from attnviz.lru import ByteBudgetLRU
+from attnviz.qkv import ModelQKV, model_qkv
 from attnviz.types import Analysis, Prediction
 
 Labels = tuple[tuple[str, tuple[str, ...]], ...]
@@ -87,10 +88,19 @@ def get_ablation(text: str, model_name: str, labels: Labels, off: tuple[tuple[in
         return ablate(text, mask, model, dict(labels) or None)
 
 
+@st.cache_data(max_entries=16, show_spinner="Reading q, k and v from the model…")
+def get_model_qkv(text: str, model_name: str) -> ModelQKV:
+    """Every head's q, k, v and attention for ``text`` (the worked example's real-model mode)."""
+    return model_qkv(get_model(model_name), text)
+
+
 def clear_caches() -> None:
-    for cached in (get_model, get_attribution, get_head_importance, get_ablation):
+    for cached in (get_model, get_attribution, get_head_importance, get_ablation, get_model_qkv):
         cached.clear()
     _analyses.clear()
 
 
-__all__ = ["clear_caches", "get_ablation", "get_analyses", "get_analysis", "get_attribution", "get_head_importance", "get_model"]
+__all__ = [
+    "clear_caches", "get_ablation", "get_analyses", "get_analysis", "get_attribution", "get_head_importance",
+    "get_model", "get_model_qkv",
+]

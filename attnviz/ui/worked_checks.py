@@ -1,0 +1,76 @@
+"""Checks on the Worked example page: the audit of the article's numbers, and Check my answer."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from attnviz import presets
+from attnviz.answers import DEFAULT_TOLERANCE, FORMAT_HELP, check_answer, parse_matrix
+from attnviz.attention_math import AttentionSteps, Table, source_code
+from attnviz.ui.worked_tables import Axes, indexed, styled
+
+ANSWERS = (
+    ("scores", "Scores QKᵀ", "query", "key"),
+    ("weights", "Weights (after the softmax)", "query", "key"),
+    ("output", "Output (weights · V)", "query", "dim"),
+)
+
+
+def article_audit() -> None:
+    """The article's example as printed, each of its errors explained, before the corrected version runs."""
+    claim = presets.article_claim()
+    names = indexed(("A", "B"))
+    axes = Axes(names, names)
+    st.subheader("What the article claims")
+    given = (Table("Q", claim.q, "query", "dim"), Table("K", claim.k, "key", "dim"), Table("V", claim.v, "key", "dim"))
+    claimed = (
+        Table("claimed QKᵀ", claim.scores, "query", "key"),
+        Table("claimed weights", claim.weights, "query", "key", row_sums=True),
+        Table("claimed output", claim.output, "query", "dim"),
+    )
+    for tables in (given, claimed):
+        for place, table in zip(st.columns(3), tables):
+            place.markdown(f"**{table.name}** · {table.matrix.shape[0]}×{table.matrix.shape[1]}")
+            place.table(styled(table, axes, decimals=4))
+    findings = presets.audit(claim)
+    wrong = sum(not f.ok for f in findings)
+    st.subheader(f"What is wrong with it: {wrong} errors")
+    for number, finding in enumerate(findings, 1):
+        show = st.success if finding.ok else st.error
+        show(f"**{number}. {finding.title}.** {finding.detail}")
+    st.subheader("A corrected version that runs")
+
+
+def check_my_answer(steps: AttentionSteps, axes: Axes) -> None:
+    """The student types scores, weights and output; each is marked right or wrong, the first wrong cell named."""
+    st.subheader("Check my answer")
+    st.caption(
+        "Work out the example on paper, type what you got and press Check. Leave a box empty to skip it. "
+        f"{FORMAT_HELP}"
+    )
+    with st.form("we_answers", border=True):
+        cols = st.columns(len(ANSWERS))
+        for col, (name, label, _, _) in zip(cols, ANSWERS):
+            col.text_area(label, key=f"we_answer_{name}", height=120, placeholder="one row per line, e.g.\n1.5 -2\n0.25 3")
+        tolerance = st.number_input("Tolerance (how far each number may be off)", 0.0, 10.0, DEFAULT_TOLERANCE,
+                                    step=0.005, format="%.3f", key="we_answer_tolerance")
+        submitted = st.form_submit_button("Check", key="we_check")
+    if not submitted:
+        return
+    expected = {"scores": steps.scores, "weights": steps.weights, "output": steps.output}
+    answered = [a for a in ANSWERS if str(st.session_state.get(f"we_answer_{a[0]}") or "").strip()]
+    if not answered:
+        st.info("Type at least one of the three matrices first.")
+        return
+    for name, label, rows, cols_kind in answered:
+        typed = str(st.session_state[f"we_answer_{name}"])
+        result = check_answer(name, typed, expected[name], float(tolerance))
+        (st.success if result.ok else st.error)(f"**{label}:** {result.message}")
+        if result.wrong is not None and not result.ok:
+            st.caption(f"Your {name}, wrong cells in red:")
+            st.table(styled(Table(name, parse_matrix(typed), rows, cols_kind), axes, wrong=result.wrong, compact=False))
+
+
+def show_source() -> None:
+    with st.expander("The code that computed every number on this page"):
+        st.code(source_code(), language="python")
