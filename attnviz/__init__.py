@@ -7,12 +7,13 @@
 
 from attnviz.analysis import analyze, embed
 from attnviz.errors import AttentionError, AttnvizError, BusyError, InputError, ModelLoadError
-from attnviz.loading import BUILTIN_CHOICES, BUILTIN_NAME, LoadedModel, load_model
+from attnviz.loading import BUILTIN_CHOICES, BUILTIN_NAME, BUILTIN_ZERO_SHOT_NAME, LoadedModel, load_model
 from attnviz.types import Analysis, Prediction, Token
 
 __all__ = [
     "BUILTIN_CHOICES",
     "BUILTIN_NAME",
+    "BUILTIN_ZERO_SHOT_NAME",
     "Analysis",
     "AttentionError",
     "AttnvizError",
