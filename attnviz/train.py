@@ -1,6 +1,6 @@
 """Fine-tune the packaged all-MiniLM-L6-v2 into a text classifier and save only what training changed.
 
-    python -m attnviz.train --data ../shared/data/sst2/train.tsv --dev ../shared/data/sst2/dev.tsv --limit 20000
+    python -m attnviz.train --data ../shared/data/sst2/train.tsv --dev ../shared/data/sst2/dev.tsv --limit 30000
 
 The top ``--layers`` encoder layers (default: all six), the pooler and a new classification head are trained; the
 embeddings, half of the model's parameters, stay frozen so that they need not ship. What changed is saved as an
