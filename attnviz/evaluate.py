@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from attnviz.errors import InputError
+from attnviz.errors import AttnvizError, InputError
 
 DEFAULT_LABEL_NAMES = ("negative", "positive")
 _TEXT_COLUMNS = ("sentence", "text")
@@ -189,8 +189,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
     args = parser.parse_args(argv)
     names = tuple(n.strip() for n in args.label_names.split(",") if n.strip())
-    loaded = load_model(args.model)
-    metrics, truncated = evaluate(loaded, args.data, names, batch_size=args.batch_size, max_length=args.max_length)
+    try:
+        loaded = load_model(args.model)
+        metrics, truncated = evaluate(loaded, args.data, names, batch_size=args.batch_size, max_length=args.max_length)
+    except (AttnvizError, OSError) as exc:  # a message for the user, not a traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.json:
         report = {"model": loaded.name, "data": str(args.data), "truncated": truncated, **asdict(metrics)}
         print(json.dumps(report, indent=2))

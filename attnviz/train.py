@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from attnviz.builtin import CLASSIFIER_DIR, build_classifier, file_digest, read_meta, save_delta, write_meta
+from attnviz.errors import AttnvizError
 from attnviz.evaluate import DEFAULT_LABEL_NAMES, evaluate, read_labelled
 
 # Batches are formed from runs of this many batches sorted by length: far less padding than random
@@ -233,7 +234,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The encoder lacks the new head by design; transformers' load report would say so on every run.
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
-    meta = train(parse_args(argv))
+    cfg = parse_args(argv)
+    try:
+        meta = train(cfg)
+    except (AttnvizError, OSError, ValueError) as exc:  # bad file, labels or --layers: a message, not a traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     summary = f"saved {meta['trained_parameter_count']:,} trained parameters as {meta['bytes']:,} bytes"
     if "dev" in meta:
         dev = meta["dev"]

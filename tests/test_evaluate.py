@@ -86,3 +86,12 @@ def test_evaluate_command_line_prints_json(tiny_classifier_dir, tmp_path, capsys
     report = json.loads(capsys.readouterr().out)
     assert report["n"] == 3 and report["labels"] == ["negative", "positive"] and len(report["confusion"]) == 2
     assert 0.0 <= report["accuracy"] <= 1.0
+
+
+@pytest.mark.parametrize("bad", ["model", "data"], ids=["missing-model", "missing-file"])
+def test_evaluate_command_line_reports_errors_without_a_traceback(tiny_classifier_dir, tmp_path, capsys, bad):
+    model = str(tmp_path / "no-such-model") if bad == "model" else str(tiny_classifier_dir)
+    data = str(tmp_path / "missing.tsv") if bad == "data" else str(_dev_file(tmp_path))
+    assert main(["--model", model, "--data", data]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "Traceback" not in err

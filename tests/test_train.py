@@ -69,3 +69,9 @@ def test_train_same_seed_gives_the_same_weights(tiny_data, tmp_path):
     _train(tiny_data, tmp_path / "b", seed=9)
     first = (tmp_path / "a" / builtin.WEIGHTS_FILE).read_bytes()
     assert first == (tmp_path / "b" / builtin.WEIGHTS_FILE).read_bytes()
+
+
+def test_train_bad_layers_is_an_error_message(tiny_data, tmp_path, capsys):
+    assert main(["--data", str(tiny_data), "--out", str(tmp_path / "x"), "--layers", "9", "--no-progress"]) == 2
+    assert "--layers must be between 0 and 6" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
