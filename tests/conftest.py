@@ -75,7 +75,15 @@ def tiny_encoder(tiny_encoder_dir):
 
 @pytest.fixture(scope="session")
 def builtin_model():
-    """The packaged all-MiniLM-L6-v2 (loaded once per test session)."""
+    """The default built-in model: the packaged all-MiniLM-L6-v2 with the trained sentiment head (once per session)."""
     import attnviz
 
     return attnviz.load_model(None)
+
+
+@pytest.fixture(scope="session")
+def builtin_zero_shot():
+    """The packaged all-MiniLM-L6-v2 as a bare encoder: zero-shot labels (once per session)."""
+    import attnviz
+
+    return attnviz.load_model(attnviz.BUILTIN_ZERO_SHOT_NAME)

@@ -72,8 +72,10 @@ def test_head_mask_all_off_changes_the_output(tiny_classifier):
      "a\ud800b\x00c\x1b[31m"],
     ids=["english", "chinese", "repeated", "html", "rtl-emoji-combining", "surrogate-nul-ansi"],
 )
-def test_analyze_builtin_on_hard_inputs(builtin_model, text):
-    a = attnviz.analyze(text, builtin_model)
+@pytest.mark.parametrize("which", ["builtin_model", "builtin_zero_shot"], ids=["classifier", "zero-shot"])
+def test_analyze_builtin_on_hard_inputs(which, text, request):
+    model = request.getfixturevalue(which)
+    a = attnviz.analyze(text, model)
     _check(a, 512)
     assert a.attentions.shape[:2] == (6, 12)
     assert a.prediction is not None and abs(float(a.prediction.probs.sum()) - 1) < 1e-5
@@ -141,3 +143,16 @@ def test_analyze_many_zero_shot_encoder(tiny_encoder_dir):
     a, b = attnviz.analyze_many(["the cat sat", "a dog ran on the mat"], model)
     np.testing.assert_allclose(a.prediction.probs, attnviz.analyze("the cat sat", model).prediction.probs, atol=1e-5)
     assert a.n_tokens < b.n_tokens
+
+
+def test_analyze_default_is_the_trained_classifier(builtin_model):
+    a = attnviz.analyze("A wonderful film.")
+    assert a.model_name == attnviz.BUILTIN_NAME
+    assert a.prediction.method == "classifier" and a.prediction.labels == ("negative", "positive")
+
+
+def test_analyze_builtin_zero_shot_keeps_editable_labels(builtin_zero_shot):
+    labels = {"sport": ["football, tennis, a match"], "food": ["a meal, cooking, a recipe"]}
+    a = attnviz.analyze("We cooked pasta with tomato sauce for dinner.", builtin_zero_shot, labels=labels)
+    assert a.prediction.method == "zero-shot" and a.prediction.labels == ("sport", "food")
+    assert a.prediction.top_label == "food"

@@ -6,7 +6,7 @@ import pytest
 
 import attnviz
 from attnviz.errors import ModelLoadError
-from attnviz.loading import BUILTIN_NAME, hub_reachable, model_kind, resolve_source
+from attnviz.loading import BUILTIN_NAME, BUILTIN_ZERO_SHOT_NAME, hub_reachable, model_kind, resolve_source
 
 
 @pytest.mark.parametrize(
@@ -33,10 +33,29 @@ def test_tiny_classifier_loads_eager_in_eval_mode(tiny_classifier):
     assert (model.n_layers, model.n_heads, model.max_tokens) == (2, 4, 64)
 
 
-def test_builtin_model_is_the_packaged_minilm(builtin_model):
+def test_builtin_model_is_the_packaged_minilm_with_a_sentiment_head(builtin_model):
     assert builtin_model.name == BUILTIN_NAME
+    assert builtin_model.kind == "classifier" and builtin_model.labels == ("negative", "positive")
     assert (builtin_model.n_layers, builtin_model.n_heads, builtin_model.max_tokens) == (6, 12, 512)
     assert not builtin_model.model.training
+
+
+def test_builtin_zero_shot_is_the_bare_packaged_encoder(builtin_zero_shot):
+    assert builtin_zero_shot.name == BUILTIN_ZERO_SHOT_NAME and builtin_zero_shot.kind == "encoder"
+    assert (builtin_zero_shot.n_layers, builtin_zero_shot.n_heads) == (6, 12)
+    assert builtin_zero_shot.model.config._attn_implementation == "eager" and not builtin_zero_shot.model.training
+
+
+def test_builtin_loads_with_the_network_blocked(monkeypatch):
+    """Offline means no connection attempt at all, not a quick failure."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the built-in models must not touch the network")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    for name in (None, BUILTIN_ZERO_SHOT_NAME):
+        assert attnviz.load_model(name).n_layers == 6
 
 
 @pytest.mark.parametrize("name", ["./no/such/folder", "/definitely/missing", "a/b/c", "x\x00y", "y" * 10_000],
@@ -66,9 +85,14 @@ def test_hub_unreachable_message_names_what_to_do(monkeypatch):
         attnviz.load_model("some-org/uncached-model")
 
 
-def test_resolve_source_builtin_aliases():
-    for alias in (None, "", BUILTIN_NAME, "builtin"):
-        assert resolve_source(alias)[0] == BUILTIN_NAME
+@pytest.mark.parametrize(
+    ("alias", "expected"),
+    [(None, BUILTIN_NAME), ("", BUILTIN_NAME), (BUILTIN_NAME, BUILTIN_NAME), ("builtin", BUILTIN_NAME),
+     (BUILTIN_ZERO_SHOT_NAME, BUILTIN_ZERO_SHOT_NAME), ("zero-shot", BUILTIN_ZERO_SHOT_NAME)],
+    ids=["none", "empty", "name", "builtin", "zero-shot-name", "zero-shot"],
+)
+def test_resolve_source_builtin_aliases(alias, expected):
+    assert resolve_source(alias)[0] == expected
 
 
 def test_weights_without_safetensors_are_refused(tmp_path, tiny_classifier_dir):

@@ -125,3 +125,30 @@ def test_inspect_missing_model_shows_a_message_not_a_trace():
     at.text_input(key="model_custom").set_value("./no/such/model").run()
     assert not at.exception
     assert any("built-in model" in e.value for e in at.error)
+
+
+def _prediction(at):
+    """Labels of the prediction chart, most probable first."""
+    chart = next(c for c in _charts(at) if c["data"][0].get("type") == "bar")
+    return chart["layout"]["yaxis"]["ticktext"]
+
+
+def test_inspect_default_model_is_the_sentiment_classifier_without_label_editor():
+    at = _inspect()
+    at.text_area(key="text").set_value("The movie was not good at all").run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="model_choice").value == attnviz.BUILTIN_NAME
+    assert _prediction(at) == ["negative", "positive"]
+    assert any("classifier head" in c.value for c in at.caption)
+    assert not [t for t in at.text_area if t.key == "labels_spec"]
+
+
+def test_inspect_zero_shot_builtin_uses_the_edited_labels():
+    at = _inspect()
+    at.selectbox(key="model_choice").set_value(attnviz.BUILTIN_ZERO_SHOT_NAME).run()
+    at.text_area(key="labels_spec").set_value("sport: football, tennis, a match\nfood: a meal, cooking, a recipe").run()
+    at.text_area(key="text").set_value("We cooked pasta with tomato sauce for dinner.").run()
+    assert not at.exception and not at.error
+    assert _prediction(at) == ["food", "sport"]
+    assert any("zero-shot" in c.value for c in at.caption)
+    assert at.query_params["model"] in ([attnviz.BUILTIN_ZERO_SHOT_NAME], attnviz.BUILTIN_ZERO_SHOT_NAME)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from attnviz.classification import DEFAULT_LABELS, format_label_spec, parse_label_spec
-from attnviz.loading import BUILTIN_CHOICES
+from attnviz.loading import BUILTIN_CHOICES, BUILTIN_NAME, BUILTIN_ZERO_SHOT_NAME
 
 OTHER = "Other: Hugging Face id or local folder…"
 
@@ -49,14 +49,17 @@ def model_sidebar() -> ModelChoice:
         st.session_state["model_memory"] = (choice, custom)
         name = custom if choice == OTHER and custom else BUILTIN_CHOICES[0] if choice == OTHER else choice
         st.session_state["model"] = name
-        if "labels_spec" not in st.session_state:
-            st.session_state["labels_spec"] = st.session_state.get("labels_memory", format_label_spec(DEFAULT_LABELS))
-        with st.expander("Zero-shot labels", expanded=False):
-            st.caption(
-                "Used by models without a classifier head: the text is compared with each label's "
-                "descriptions (one label a line: `label: description; description`)."
-            )
-            spec = st.text_area("Labels and descriptions", key="labels_spec", height=160)
-        st.session_state["labels_memory"] = spec
+        spec = st.session_state.get("labels_memory", format_label_spec(DEFAULT_LABELS))
+        # The built-in classifier has its own head (negative/positive): label descriptions would do nothing there.
+        if choice != BUILTIN_NAME:
+            if "labels_spec" not in st.session_state:
+                st.session_state["labels_spec"] = spec
+            with st.expander("Zero-shot labels", expanded=choice == BUILTIN_ZERO_SHOT_NAME):
+                st.caption(
+                    "Used by models without a classifier head: the text is compared with each label's "
+                    "descriptions (one label a line: `label: description; description`)."
+                )
+                spec = st.text_area("Labels and descriptions", key="labels_spec", height=160)
+            st.session_state["labels_memory"] = spec
     labels = parse_label_spec(spec) or DEFAULT_LABELS
     return ModelChoice(name, tuple((k, tuple(v)) for k, v in labels.items()))
