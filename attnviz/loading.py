@@ -89,8 +89,7 @@ def load_model(name_or_path: str | None = None) -> LoadedModel:
     A folder written by ``python -m attnviz.train`` loads as the packaged encoder with its trained parameters.
     """
     name, source, local = resolve_source(name_or_path)
-    import torch  # (imported here, not in pages: transformers' lazy imports race across sessions)
-    import transformers
+    import transformers  # here, not in pages: transformers' lazy imports race across sessions
     from transformers import AutoConfig, AutoTokenizer
 
     transformers.logging.set_verbosity_error()
@@ -125,9 +124,7 @@ def load_model(name_or_path: str | None = None) -> LoadedModel:
     except Exception as exc:
         raise _load_error(name, local, exc) from exc
     model.eval()
-    device = detect_device()
-    if device != "cpu":
-        model.to(device, dtype=getattr(torch, weight_dtype(device, os.environ.get("ATTNVIZ_DTYPE"))))
+    device = _place(model)
     labels: tuple[str, ...] = ()
     if kind == "classifier":
         id2label = getattr(config, "id2label", None) or {}
@@ -168,6 +165,16 @@ def _size_of(source: str, local: bool, config: Any) -> int:
     return policy.estimated_bytes(config.to_dict())
 
 
+def _place(model: Any) -> str:
+    """Move ``model`` to the chosen device (in half precision on CUDA when ATTNVIZ_DTYPE asks); returns it."""
+    import torch
+
+    device = detect_device()
+    if device != "cpu":
+        model.to(device, dtype=getattr(torch, weight_dtype(device, os.environ.get("ATTNVIZ_DTYPE"))))
+    return device
+
+
 def _load_trained(name: str, delta_dir: Path) -> LoadedModel:
     """The packaged encoder with the trained parameters in ``delta_dir`` written over it (a classifier)."""
     try:
@@ -176,9 +183,7 @@ def _load_trained(name: str, delta_dir: Path) -> LoadedModel:
         raise
     except Exception as exc:  # transformers raises OSError, ValueError ...
         raise _load_error(name, True, exc) from exc
-    device = detect_device()
-    if device != "cpu":
-        model.to(device, dtype=getattr(torch, weight_dtype(device, os.environ.get("ATTNVIZ_DTYPE"))))
+    device = _place(model)
     config = model.config
     return LoadedModel(
         name=name,
