@@ -19,7 +19,7 @@ def _submit(page, text):
     wait_idle(page)
 
 
-def _heatmaps(page, minimum=4):
+def _heatmaps(page, minimum=3):
     page.wait_for_function(
         f"document.querySelectorAll('.js-plotly-plot .heatmaplayer image, .js-plotly-plot .hm image').length >= {minimum}",
         timeout=60_000,
