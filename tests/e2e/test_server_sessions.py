@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -31,8 +32,9 @@ async def _all(url: str):
 
 def test_ten_sessions_on_a_fresh_server_all_succeed_with_their_own_text():
     """No import race on a cold server, no errors, and each session gets its own text back."""
-    with streamlit_server() as url:
-        results = asyncio.run(_all(url))
+    with streamlit_server() as url, ThreadPoolExecutor(1) as pool:
+        # Its own thread: Playwright's sync API may already run an event loop in this one.
+        results = pool.submit(asyncio.run, _all(url)).result(timeout=300)
     for word, result in zip(WORDS, results):
         assert not isinstance(result, BaseException), f"{word}: {result!r}"
         assert result.exceptions == [] and not any("wrong" in a for a in result.alerts), (word, result.alerts)
