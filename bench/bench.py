@@ -69,7 +69,7 @@ def bertviz_bytes(attentions: np.ndarray, tokens: list[str]) -> int | None:
         from bertviz import model_view
     except ImportError:
         return None
-    per_layer = [torch.from_numpy(attentions[i][None]) for i in range(attentions.shape[0])]
+    per_layer = [torch.tensor(attentions[i][None]) for i in range(attentions.shape[0])]
     html = model_view(per_layer, tokens, html_action="return")
     return len(html.data.encode("utf-8"))
 
