@@ -30,7 +30,7 @@ from stclient import Session  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 WORDS = ("zebra violin harbor candle meadow rocket pepper glacier lantern orchard falcon tunnel basket "
          "anchor cactus dragon feather hammer island jacket kettle ladder mirror needle pillow quartz "
-         "saddle turtle walnut yogurt").split()
+         "saddle turtle walnut window").split()
 FILLER = "the students read the story about a quiet town and talked about what the main character wanted".split()
 
 

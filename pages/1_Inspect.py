@@ -6,6 +6,7 @@ from attnviz import figures
 from attnviz.loading import BUILTIN_NAME
 from attnviz.ui import inspect as ui
 from attnviz.ui.run import run_analysis
+from attnviz.ui.text import md_escape
 from attnviz.ui.sidebar import model_sidebar
 
 st.set_page_config(page_title="Inspect · attnviz", page_icon="🔍", layout="wide")
@@ -31,7 +32,7 @@ with left:
         st.info("This model has no classifier (it is a language model), so there is no prediction to show.")
     else:
         how = "zero-shot: similarity to the label descriptions in the sidebar" if analysis.prediction.method == "zero-shot" else "the model's classifier head"
-        st.caption(f"{analysis.model_name} — {how}")
+        st.caption(f"{md_escape(analysis.model_name)} — {how}")
         st.plotly_chart(figures.prediction_figure(analysis.prediction), key="prediction")
 with right:
     st.subheader("How the text was split")

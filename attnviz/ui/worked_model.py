@@ -15,6 +15,7 @@ from attnviz.ui.cache import get_model_qkv
 from attnviz.ui.sidebar import ModelChoice
 from attnviz.ui.worked import Worked
 from attnviz.ui.worked_tables import Axes, indexed
+from attnviz.ui.text import md_escape
 
 log = logging.getLogger("attnviz")
 DEFAULT_TEXT = "The cat sat on the mat because it was tired."
@@ -56,7 +57,7 @@ def model_worked(choice: ModelChoice) -> tuple[Worked, Recomputed, ModelQKV] | N
     head = int(b.selectbox("Head", range(m.n_heads), key="we_head"))
     query = int(c.selectbox("Query token", range(len(m.tokens)), format_func=lambda i: names[i], key="we_query"))
     st.info(
-        f"{m.model_name}, layer {layer}, head {head}: the q, k and v below are this head's own vectors (d_k = "
+        f"{md_escape(m.model_name)}, layer {layer}, head {head}: the q, k and v below are this head's own vectors (d_k = "
         f"{m.d_k}), read from the model's query, key and value layers while it ran on the text. Q is the one "
         f"query token you picked; K and V have one row for each of the {len(m.tokens)} tokens. The same steps as "
         "in the small examples give this head's attention weights."
