@@ -62,7 +62,12 @@ def _axis(labels: list[str], title: str, reverse: bool = False) -> dict:
 
 
 def head_heatmap(
-    matrix: np.ndarray, tokens: Sequence[Token], title: str, height: int | None = None, token_hover: bool = True
+    matrix: np.ndarray,
+    tokens: Sequence[Token],
+    title: str,
+    height: int | None = None,
+    token_hover: bool = True,
+    sqrt_scale: bool = False,
 ) -> go.Figure:
     """One attention matrix float[query, key] drawn large: query on y (top to bottom), key on x.
 
@@ -81,8 +86,8 @@ def head_heatmap(
         y=np.arange(n),
         zmin=0.0,
         zmax=1.0,
-        colorscale=COLORSCALE,
-        colorbar=dict(title=dict(text="weight"), thickness=12),
+        colorscale=weight_colorscale(sqrt_scale),
+        colorbar=dict(title=dict(text="weight (√ scale)" if sqrt_scale else "weight"), thickness=12),
     )
     if token_hover and n <= HOVER_TOKENS_MAX:
         # One fixed-width string per cell: a NumPy string array is copied and sent far faster than nested lists.
@@ -147,12 +152,12 @@ def overview_grid(attentions: np.ndarray) -> tuple[np.ndarray, int]:
     return grid[:-1, :-1], panel
 
 
-def overview_figure(attentions: np.ndarray) -> go.Figure:
+def overview_figure(attentions: np.ndarray, sqrt_scale: bool = False) -> go.Figure:
     """All heads at once: layers down, heads across, one shared colour scale (one tiled heatmap, fast)."""
     n_layers, n_heads, n, _ = attentions.shape
     grid, panel = overview_grid(attentions)
     stride = panel + 1
-    colorscale = _quantised_colorscale()
+    colorscale = _quantised_colorscale(sqrt_scale)
     title = f"All {n_layers * n_heads} heads: layers down, heads across; each cell query (y) × key (x)"
     if panel < n:
         title += f" — {n}×{n} averaged to {panel}×{panel} per head"
@@ -164,7 +169,8 @@ def overview_figure(attentions: np.ndarray) -> go.Figure:
         colorscale=colorscale,
         hoverinfo="skip",
         colorbar=dict(
-            title=dict(text="weight"), tickvals=[0, _QUANT_MAX / 2, _QUANT_MAX], ticktext=["0", "0.5", "1"],
+            title=dict(text="weight (√ scale)" if sqrt_scale else "weight"),
+            tickvals=[0, _QUANT_MAX / 4, _QUANT_MAX / 2, _QUANT_MAX], ticktext=["0", "0.25", "0.5", "1"],
             thickness=12,
         ),
     )
@@ -186,13 +192,27 @@ def overview_figure(attentions: np.ndarray) -> go.Figure:
     return _figure(trace, layout)
 
 
-def _quantised_colorscale() -> list:
-    """Viridis over 0..250, white for the 255 gap marker."""
+def weight_colorscale(sqrt_scale: bool = False) -> list:
+    """Viridis over weights 0..1; with ``sqrt_scale`` a weight w gets the colour Viridis gives √w.
+
+    Over hundreds of tokens most weights are near 1/n, all the same dark colour on a linear scale; the square
+    root spreads the small weights over more colours. The data and zmin=0/zmax=1 stay the same, and the colour
+    bar still reads in weights.
+    """
     import plotly.colors as pc
 
-    viridis = pc.get_colorscale(COLORSCALE)
+    stops = pc.get_colorscale(COLORSCALE)
+    if sqrt_scale:
+        fine = np.linspace(0.0, 1.0, 41)
+        colors = pc.sample_colorscale(stops, list(fine))
+        return [[float(c * c), color] for c, color in zip(fine, colors)]
+    return [[float(pos), color] for pos, color in stops]
+
+
+def _quantised_colorscale(sqrt_scale: bool = False) -> list:
+    """The weight colours over 0..250, white for the 255 gap marker."""
     top = _QUANT_MAX / 255
-    scale = [[pos * top, color] for pos, color in viridis]
+    scale = [[pos * top, color] for pos, color in weight_colorscale(sqrt_scale)]
     return scale + [[min(1.0, top + 1e-3), "white"], [1.0, "white"]]
 
 

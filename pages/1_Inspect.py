@@ -42,20 +42,20 @@ if analysis.causal:
 
 st.subheader("One head")
 layer, head = ui.head_selectors(analysis)
-hide, merge = ui.view_toggles()
-ui.view_heatmap(analysis.attentions[layer, head], analysis, f"Layer {layer}, head {head}: each row is a query token", hide, merge, "head_figure")
+opts = ui.view_toggles(analysis.n_tokens)
+ui.view_heatmap(analysis.attentions[layer, head], analysis, f"Layer {layer}, head {head}: each row is a query token", opts, "head_figure")
 
 st.subheader("All heads")
-st.caption("Click a head to open it above. Same colour scale (0 to 1) for every head; the toggles above do not apply here.")
+st.caption("Click a head to open it above. One colour scale (0 to 1) for every head; hiding and merging tokens do not apply here.")
 st.plotly_chart(
-    figures.overview_figure(analysis.attentions), key="overview", on_select="rerun", selection_mode="points"
+    figures.overview_figure(analysis.attentions, opts.sqrt_scale), key="overview", on_select="rerun", selection_mode="points"
 )
 
 st.subheader("Averages")
 if ui.average_choice(layer, analysis.n_heads):
-    ui.view_heatmap(ui.mean_heads(analysis, None), analysis, "Mean over all layers and heads", hide, merge, "all_mean", False)
+    ui.view_heatmap(ui.mean_heads(analysis, None), analysis, "Mean over all layers and heads", opts, "all_mean", False)
 else:
-    ui.view_heatmap(ui.mean_heads(analysis, layer), analysis, f"Layer {layer}, mean over heads", hide, merge, "layer_mean", False)
+    ui.view_heatmap(ui.mean_heads(analysis, layer), analysis, f"Layer {layer}, mean over heads", opts, "layer_mean", False)
 
 st.subheader("Download")
 ui.downloads(analysis, layer, head)

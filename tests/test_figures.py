@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import plotly.colors as pc
 import pytest
 
 from attnviz import figures
@@ -117,3 +118,17 @@ def test_prediction_figure_orders_by_probability():
     assert list(fig.data[0].x) == pytest.approx([0.7, 0.2, 0.1])
     assert tuple(fig.layout.xaxis.range) == (0, 1)
     json.loads(fig.to_json())
+
+
+def test_square_root_colour_scale_keeps_the_data_and_the_0_to_1_range():
+    m = _att(1, 1, 5)[0, 0]
+    linear = figures.head_heatmap(m, _tokens(["a"] * 5), "t")
+    root = figures.head_heatmap(m, _tokens(["a"] * 5), "t", sqrt_scale=True)
+    assert np.array_equal(np.asarray(root.data[0].z), np.asarray(linear.data[0].z))
+    assert (root.data[0].zmin, root.data[0].zmax) == (0.0, 1.0)
+    positions = [p for p, _ in root.data[0].colorscale]
+    # Weight 0.25 gets the colour Viridis puts at 0.5: the stop at position 0.25 is the middle colour.
+    middle = figures.weight_colorscale(False)
+    assert positions[0] == 0.0 and positions[-1] == 1.0 and 0.25 in positions
+    assert dict(figures.weight_colorscale(True))[0.25] == pc.sample_colorscale(middle, [0.5])[0]
+    assert "√" in root.data[0].colorbar.title.text and "√" not in linear.data[0].colorbar.title.text

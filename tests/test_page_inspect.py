@@ -152,3 +152,15 @@ def test_inspect_zero_shot_builtin_uses_the_edited_labels():
     assert _prediction(at) == ["food", "sport"]
     assert any("zero-shot" in c.value for c in at.caption)
     assert at.query_params["model"] in ([attnviz.BUILTIN_ZERO_SHOT_NAME], attnviz.BUILTIN_ZERO_SHOT_NAME)
+
+
+def test_long_text_turns_on_the_square_root_scale_until_the_user_chooses():
+    at = _inspect()
+    assert at.toggle(key="sqrt_scale").value is False  # a short default sentence: linear colours
+    at.text_area(key="text").set_value("word " * 100).run()
+    assert at.toggle(key="sqrt_scale").value is True
+    head = next(c for c in _charts(at) if _title(c).startswith("Layer 0, head 0"))
+    assert "√" in head["data"][0]["colorbar"]["title"]["text"]
+    at.toggle(key="sqrt_scale").set_value(False).run()  # the user's choice sticks
+    at.text_area(key="text").set_value("word " * 120).run()
+    assert at.toggle(key="sqrt_scale").value is False

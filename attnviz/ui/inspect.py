@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -122,25 +124,43 @@ def mean_heads(analysis: Analysis, layer: int | None) -> np.ndarray:
     return att[layer].mean(axis=0) if layer is not None else att.mean(axis=(0, 1))
 
 
-def view_toggles() -> tuple[bool, bool]:
-    """The two view switches for the head and average heatmaps: hide special tokens, merge sub-words."""
-    left, right = st.columns(2)
+@dataclass(frozen=True)
+class ViewOptions:
+    hide: bool  # drop special tokens, renormalise rows
+    merge: bool  # sub-word pieces merged into words
+    sqrt_scale: bool  # square-root colour scale
+
+
+def view_toggles(n_tokens: int) -> ViewOptions:
+    """Switches for the heatmaps. The square-root scale is on by default past 64 tokens, until the user chooses."""
+    auto = n_tokens > 64
+    if not st.session_state.get("sqrt_scale_chosen") and st.session_state.get("sqrt_scale") != auto:
+        st.session_state["sqrt_scale"] = auto
+    left, middle, right = st.columns(3)
     hide = left.toggle("Hide special tokens", key="hide_special", help="Drop [CLS]/[SEP]-style tokens and renormalise each row.")
-    merge = right.toggle(
+    merge = middle.toggle(
         "Merge sub-word pieces into words", key="merge_subwords",
         help="A word's column sums its pieces' columns; its row averages its pieces' rows.",
     )
-    return bool(hide), bool(merge)
+    sqrt_scale = right.toggle(
+        "Square-root colour scale", key="sqrt_scale", on_change=lambda: st.session_state.update(sqrt_scale_chosen=True),
+        help="Spreads small weights over more colours (long texts spread attention thin). The numbers do not change.",
+    )
+    return ViewOptions(bool(hide), bool(merge), bool(sqrt_scale))
 
 
 def view_heatmap(
-    matrix: np.ndarray, analysis: Analysis, title: str, hide: bool, merge: bool, key: str, token_hover: bool = True
+    matrix: np.ndarray, analysis: Analysis, title: str, opts: ViewOptions, key: str, token_hover: bool = True
 ) -> None:
     """Heatmap of ``matrix`` float[query, key] through the chosen views; the title and caption say what changed."""
-    view = apply_views(matrix, analysis.tokens, hide=hide, merge=merge)
-    changes = [name for name, on in (("special tokens hidden, rows renormalised", hide), ("sub-words merged", merge)) if on]
+    view = apply_views(matrix, analysis.tokens, hide=opts.hide, merge=opts.merge)
+    changes = [
+        name for name, on in (("special tokens hidden, rows renormalised", opts.hide), ("sub-words merged", opts.merge))
+        if on
+    ]
     if changes:
         title = f"{title} ({'; '.join(changes)})"
-    st.plotly_chart(figures.head_heatmap(view.matrix, view.tokens, title, token_hover=token_hover), key=key)
+    fig = figures.head_heatmap(view.matrix, view.tokens, title, token_hover=token_hover, sqrt_scale=opts.sqrt_scale)
+    st.plotly_chart(fig, key=key)
     if view.note:
         st.caption(view.note)
