@@ -19,7 +19,8 @@ _LAYER_LISTS = ("encoder.layer", "transformer.layer", "transformer.h", "layers",
 _OUTPUT_PROJECTIONS = ("attention.output.dense", "attention.out_lin", "attn.c_proj", "self_attn.o_proj", "attn.out_proj")
 
 
-def _get(obj: Any, path: str) -> Any:
+def attr_path(obj: Any, path: str) -> Any:
+    """``obj.a.b.c`` for path "a.b.c", or None where a step is missing."""
     for part in path.split("."):
         obj = getattr(obj, part, None)
         if obj is None:
@@ -31,10 +32,10 @@ def output_projections(model: Any) -> list[Any]:
     """One attention output projection module per layer, first layer first."""
     base = getattr(model, "base_model", model)
     for path in _LAYER_LISTS:
-        layers = _get(base, path)
+        layers = attr_path(base, path)
         if layers is None or not hasattr(layers, "__len__"):
             continue
-        found = [next((p for p in (_get(layer, q) for q in _OUTPUT_PROJECTIONS) if p is not None), None) for layer in layers]
+        found = [next((p for p in (attr_path(layer, q) for q in _OUTPUT_PROJECTIONS) if p is not None), None) for layer in layers]
         if found and all(p is not None for p in found):
             return found
     raise AttnvizError("Switching heads off is supported for BERT-, GPT-2- and Llama-style models only.")

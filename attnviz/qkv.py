@@ -18,6 +18,7 @@ from attnviz.extraction import stack_attentions
 from attnviz.loading import LoadedModel
 from attnviz.tokens import clean_text, encode
 from attnviz.types import Token
+from attnviz.heads import attr_path
 
 # Each step shows a table per token; more than this many keys is too much for a classroom screen.
 MAX_TOKENS = 48
@@ -88,13 +89,13 @@ def projections(model: Any) -> list[tuple[Any, Any, Any]]:
         )
     base = getattr(model, "base_model", model)
     for layers_path, attention_path, names in _LAYOUTS:
-        layers = _get(base, layers_path)
+        layers = attr_path(base, layers_path)
         if layers is None or not hasattr(layers, "__len__"):
             continue
         found = []
         for layer in layers:
-            attention = _get(layer, attention_path)
-            modules = tuple(_get(attention, n) for n in names) if attention is not None else (None,)
+            attention = attr_path(layer, attention_path)
+            modules = tuple(attr_path(attention, n) for n in names) if attention is not None else (None,)
             if any(m is None for m in modules):
                 break
             found.append(modules)
@@ -159,10 +160,3 @@ def recompute(m: ModelQKV, layer: int, head: int, query: int) -> Recomputed:
     row = m.attentions[layer, head, query]
     return Recomputed(steps, row, float(np.abs(steps.weights[0] - row).max()))
 
-
-def _get(obj: Any, path: str) -> Any:
-    for part in path.split("."):
-        obj = getattr(obj, part, None)
-        if obj is None:
-            return None
-    return obj

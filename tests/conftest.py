@@ -87,3 +87,15 @@ def builtin_zero_shot():
     import attnviz
 
     return attnviz.load_model(attnviz.BUILTIN_ZERO_SHOT_NAME)
+
+
+@pytest.fixture
+def fresh_caches():
+    """Streamlit's caches are process-wide: every page test starts from empty ones."""
+    import streamlit as st
+
+    from attnviz.ui.cache import clear_caches
+
+    clear_caches()
+    st.cache_data.clear()
+    yield

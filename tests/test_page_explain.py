@@ -2,32 +2,17 @@
 
 import base64
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+from tests.apptest import open_page
 
-
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    import streamlit as st
-
-    from attnviz.ui.cache import clear_caches
-
-    clear_caches()
-    st.cache_data.clear()
-    yield
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 def _page(path, query=None):
-    at = AppTest.from_file(APP, default_timeout=180)
-    if query:
-        at.query_params.update(query)
-    at.switch_page(path)
-    return at.run()
+    return open_page(path, query, timeout=180)
 
 
 def _charts(at):

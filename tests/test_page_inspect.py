@@ -1,33 +1,19 @@
 """AppTest over the home and Inspect pages, driving the `text` widget."""
 
 import json
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import APP, open_page
+
 import attnviz
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    import streamlit as st
-
-    from attnviz.ui.cache import clear_caches
-
-    clear_caches()
-    st.cache_data.clear()
-    yield
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 def _inspect(query=None):
-    at = AppTest.from_file(APP, default_timeout=120)
-    if query:
-        at.query_params.update(query)
-    at.switch_page("pages/1_Inspect.py")
-    return at.run()
+    return open_page("pages/1_Inspect.py", query)
 
 
 def _charts(at):

@@ -2,36 +2,23 @@
 
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import APP, open_page
+
 from attnviz import presets
 from attnviz.attention_math import sdpa_steps
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGE = "pages/2_Worked_example.py"
 
-
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    import streamlit as st
-
-    from attnviz.ui.cache import clear_caches
-
-    clear_caches()
-    st.cache_data.clear()
-    yield
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 def _page(query=None):
-    at = AppTest.from_file(APP, default_timeout=120)
-    if query:
-        at.query_params.update(query)
-    at.switch_page(PAGE)
-    return at.run()
+    return open_page(PAGE, query)
 
 
 def _ok(at):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Callable, TypeVar
 
 import numpy as np
@@ -12,15 +11,14 @@ import streamlit as st
 from attnviz import figures, figures_explain
 from attnviz.attribution import METHODS, Attribution, rank_agreement
 from attnviz.compare import AttentionDifference, attention_difference
-from attnviz.errors import AttnvizError, BusyError
 from attnviz.head_stats import HeadStats, head_statistics
 from attnviz.rollout import raw_attention, rollout
 from attnviz.types import Analysis
 from attnviz.ui.cache import get_ablation, get_attribution, get_head_importance, get_model
+from attnviz.ui import run
 from attnviz.ui.run import run_analyses
 from attnviz.ui.sidebar import ModelChoice
 
-log = logging.getLogger("attnviz")
 T = TypeVar("T")
 COMPARE_DEFAULTS = ("the film was good", "the film was not good")
 AGREEMENT_EXPLAINER = """
@@ -40,16 +38,7 @@ TABLE_COLUMNS = {
 
 def safely(compute: Callable[[], T]) -> T | None:
     """Run ``compute``; show any failure as a message and return None."""
-    try:
-        return compute()
-    except BusyError as exc:
-        st.warning(str(exc))
-    except AttnvizError as exc:
-        st.error(str(exc))
-    except Exception:  # a model or library bug must not show a traceback
-        log.exception("explain failed")
-        st.error("Something went wrong while explaining this prediction. Try a shorter text or the built-in model.")
-    return None
+    return run.safely(compute, "explaining this prediction")
 
 
 def model_labels(choice: ModelChoice) -> tuple[tuple[str, tuple[str, ...]], ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Callable, TypeVar
 
 import streamlit as st
 
@@ -14,6 +15,23 @@ from attnviz.ui.cache import get_analyses, get_model
 from attnviz.ui.sidebar import ModelChoice
 
 log = logging.getLogger("attnviz")
+T = TypeVar("T")
+
+
+def safely(compute: Callable[[], T], doing: str = "running the model") -> T | None:
+    """``compute()``, or None after showing why not: a message for the user, never a traceback."""
+    try:
+        return compute()
+    except BusyError as exc:
+        st.warning(str(exc))
+    except InputError as exc:
+        st.info(str(exc))
+    except AttnvizError as exc:
+        st.error(str(exc))
+    except Exception:  # a model or library bug must not show a traceback to a class
+        log.exception("failed while %s", doing)
+        st.error(f"Something went wrong while {doing}. Try a shorter text or the built-in model.")
+    return None
 
 
 def run_analysis(text: str, choice: ModelChoice) -> Analysis | None:
@@ -27,22 +45,12 @@ def run_analyses(texts: tuple[str, ...], choice: ModelChoice) -> tuple[Analysis,
     if not all(isinstance(t, str) and has_visible_text(t) for t in texts):
         st.info("Enter some text to see the model's attention and prediction.")
         return None
-    try:
+    def compute() -> tuple[Analysis, ...]:
         model = get_model(choice.name)
-        labels = choice.labels if model.kind == "encoder" else ()
-        analyses = get_analyses(texts, choice.name, labels)
-    except BusyError as exc:
-        st.warning(str(exc))
-        return None
-    except InputError as exc:
-        st.info(str(exc))
-        return None
-    except AttnvizError as exc:
-        st.error(str(exc))
-        return None
-    except Exception:  # a model or library bug must not show a traceback to a class
-        log.exception("analysis failed")
-        st.error("Something went wrong while running the model. Try a shorter text or the built-in model.")
+        return get_analyses(texts, choice.name, choice.labels if model.kind == "encoder" else ())
+
+    analyses = safely(compute)
+    if analyses is None:
         return None
     for analysis in analyses:
         message = truncation_message(analysis)

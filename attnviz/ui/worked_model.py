@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import logging
 
 import pandas as pd
 import streamlit as st
 
-from attnviz.errors import AttnvizError, BusyError
 from attnviz.figures_teaching import comparison_figure
 from attnviz.qkv import MATCH_TOLERANCE, ModelQKV, Recomputed, recompute
 from attnviz.tokens import has_visible_text
 from attnviz.ui.cache import get_model_qkv
+from attnviz.ui.run import safely
 from attnviz.ui.sidebar import ModelChoice
 from attnviz.ui.worked import Worked
 from attnviz.ui.worked_tables import Axes, indexed
 from attnviz.ui.text import md_escape
 
-log = logging.getLogger("attnviz")
 DEFAULT_TEXT = "The cat sat on the mat because it was tired."
 
 
@@ -32,17 +30,8 @@ def model_worked(choice: ModelChoice) -> tuple[Worked, Recomputed, ModelQKV] | N
     if not has_visible_text(text):
         st.info("Enter some text to see a real head's q, k and v.")
         return None
-    try:
-        m = get_model_qkv(text, choice.name)
-    except BusyError as exc:
-        st.warning(str(exc))
-        return None
-    except AttnvizError as exc:
-        st.error(str(exc))
-        return None
-    except Exception:  # a model or library bug must not show a traceback to a class
-        log.exception("q, k, v extraction failed")
-        st.error("Something went wrong while running the model. Try a shorter text or the built-in model.")
+    m = safely(lambda: get_model_qkv(text, choice.name), "reading q, k and v from the model")
+    if m is None:
         return None
     if m.truncated:
         st.warning(f"The worked example uses the first {len(m.tokens)} of {m.total_tokens} tokens of this text "
