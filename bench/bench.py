@@ -5,9 +5,11 @@ Run from the repository root:  python bench/bench.py [--json] [--sizes 16 64 128
 For each n (tokens, special tokens included) it prints medians of --repeat runs, all in one process:
   forward_s      the model forward alone with attentions (the floor)
   analyze_s      attnviz.analyze end to end (tokenize, forward under the gate, validate, predict)
-  figures_s      building every figure the Inspect page shows (prediction, selected head, overview, 2 means)
-                 and serialising them as st.plotly_chart does (plotly.io.to_json, validate=False)
+  figures_s      building every figure the Inspect page shows on arrival (prediction, selected head,
+                 the all-heads overview, one average)
   payload_bytes  JSON bytes of those figures as Streamlit sends them
+The table adds serialise_s: turning those figures into that JSON, which st.plotly_chart does on the page
+(plotly.io.to_json, validate=False), and the ratio with it counted too.
   bertviz_bytes  BertViz model_view HTML for the same attentions and tokens, or null if bertviz is missing
 """
 
@@ -74,27 +76,35 @@ def bertviz_bytes(attentions: np.ndarray, tokens: list[str]) -> int | None:
     return len(html.data.encode("utf-8"))
 
 
-def figure_specs(analysis) -> list[str]:
-    """The Inspect page's figures as the JSON strings st.plotly_chart puts on the wire."""
+def build_figures(analysis) -> list:
+    return list(figures.inspect_figures(analysis, layer=0, head=0).values())
+
+
+def serialise(shown: list) -> list[str]:
+    """The figures as the JSON strings st.plotly_chart puts on the wire."""
     import plotly.io
 
-    shown = figures.inspect_figures(analysis, layer=0, head=0)
-    return [plotly.io.to_json(fig, validate=False) for fig in shown.values()]
+    return [plotly.io.to_json(fig, validate=False) for fig in shown]
 
 
 def measure(model, n: int, repeat: int) -> dict:
     text = text_of(n, model.tokenizer)
     analysis = attnviz.analyze(text, model)
     assert analysis.n_tokens == n, (analysis.n_tokens, n)
-    payload = sum(len(spec.encode("utf-8")) for spec in figure_specs(analysis))
+    shown = build_figures(analysis)
+    payload = sum(len(spec.encode("utf-8")) for spec in serialise(shown))
     return {
         "n": n,
         "forward_s": median_time(lambda: forward_only(model, text), repeat),
         "analyze_s": median_time(lambda: attnviz.analyze(text, model), repeat),
-        "figures_s": median_time(lambda: figure_specs(analysis), repeat),
+        "figures_s": median_time(lambda: build_figures(analysis), repeat),
         "payload_bytes": payload,
         "bertviz_bytes": bertviz_bytes(analysis.attentions, [t.text for t in analysis.tokens]),
+        "serialise_s": median_time(lambda: serialise(shown), repeat),
     }
+
+
+KEYS = ("n", "forward_s", "analyze_s", "figures_s", "payload_bytes", "bertviz_bytes")
 
 
 REJECTED = {
@@ -128,18 +138,19 @@ def main(argv: list[str] | None = None) -> None:
     rows = [measure(model, n, args.repeat) for n in args.sizes]
     if args.json:
         for row in rows:
-            print(json.dumps(row))
+            print(json.dumps({k: row[k] for k in KEYS}))
         return
     if rows[0]["bertviz_bytes"] is None:
         print("bertviz is not installed (pip install bertviz): bertviz_bytes not measured")
     print(f"model: {model.name} on {model.device}; medians of {args.repeat} runs")
     print(f"{'n':>5} {'forward ms':>11} {'analyze ms':>11} {'figures ms':>11} {'(an+fig)/fwd':>13} "
-          f"{'payload KB':>11} {'bertviz KB':>11} {'bertviz/payload':>16}")
+          f"{'json ms':>8} {'+json/fwd':>10} {'payload KB':>11} {'bertviz KB':>11} {'bertviz/payload':>16}")
     for r in rows:
         ratio = (r["analyze_s"] + r["figures_s"]) / r["forward_s"]
+        with_json = (r["analyze_s"] + r["figures_s"] + r["serialise_s"]) / r["forward_s"]
         bv = r["bertviz_bytes"]
         print(f"{r['n']:>5} {r['forward_s'] * 1e3:>11.1f} {r['analyze_s'] * 1e3:>11.1f} {r['figures_s'] * 1e3:>11.1f} "
-              f"{ratio:>13.2f} {r['payload_bytes'] / 1e3:>11.1f} "
+              f"{ratio:>13.2f} {r['serialise_s'] * 1e3:>8.1f} {with_json:>10.2f} {r['payload_bytes'] / 1e3:>11.1f} "
               f"{(bv / 1e3 if bv else float('nan')):>11.1f} {(bv / r['payload_bytes'] if bv else float('nan')):>16.1f}")
     refused = reject_times(model)
     print("rejected input answered in: " + ", ".join(f"{k} {v * 1e3:.0f} ms" for k, v in refused.items()))

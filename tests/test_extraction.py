@@ -49,3 +49,11 @@ def test_sdpa_loaded_model_raises_typed_error(tiny_classifier_dir):
     loaded.model = sdpa
     with pytest.raises(AttentionError):
         forward(loaded, [2, 5, 6, 3])
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_one_non_finite_weight_is_caught(bad):
+    layer = _layer()
+    layer[0, 1, 2, 0] = bad
+    with pytest.raises(AttentionError, match="NaN or infinity"):
+        stack_attentions([_layer(), layer], 2)
