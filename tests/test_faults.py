@@ -107,3 +107,22 @@ def test_a_waiting_request_whose_tab_closed_leaves_the_queue_at_once():
         t.join(2)  # long before the 30 s timeout
         assert not t.is_alive()
     assert outcome == ["cancelled"] and gate.waiting == 0
+
+
+def test_at_most_two_models_stay_resident(tmp_path, tiny_classifier_dir):
+    """A third model evicts the least recently used one: memory holds two models at most."""
+    import shutil
+
+    from attnviz.ui.cache import clear_caches, get_model
+
+    names = []
+    for i in range(3):
+        shutil.copytree(tiny_classifier_dir, tmp_path / f"m{i}")
+        names.append(str(tmp_path / f"m{i}"))
+    clear_caches()
+    first = get_model(names[0])
+    assert get_model(names[0]) is first  # cached
+    get_model(names[1])
+    get_model(names[2])
+    assert get_model(names[0]) is not first  # it was evicted and loads anew
+    clear_caches()
