@@ -106,6 +106,11 @@ def load_model(name_or_path: str | None = None) -> LoadedModel:
                 f"machine?), and it is not in the local cache. {_HUB_HELP}"
             )
         offline = True
+    if not local and _offline() and not _cached_on_disk(source):
+        raise ModelLoadError(
+            f"This app runs offline (HF_HUB_OFFLINE is set), and '{name}' is not in the local Hugging Face "
+            f"cache. {_HUB_HELP}"
+        )
     common = {"trust_remote_code": False, "local_files_only": offline}
     _refuse_remote_code(name, source if local else None, None)
     try:

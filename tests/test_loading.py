@@ -67,7 +67,7 @@ def test_bad_local_paths_give_a_clear_error(name):
 
 def test_unknown_hub_model_offline_fails_fast_with_advice(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(ModelLoadError, match="built-in model"):
+    with pytest.raises(ModelLoadError, match="runs offline.*not in the local Hugging Face cache.*built-in model"):
         attnviz.load_model("some-org/some-model-that-is-not-cached")
 
 
