@@ -190,7 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     names = tuple(n.strip() for n in args.label_names.split(",") if n.strip())
     try:
-        loaded = load_model(args.model)
+        loaded = load_model(args.model, trusted_folder=True)
         metrics, truncated = evaluate(loaded, args.data, names, batch_size=args.batch_size, max_length=args.max_length)
     except (AttnvizError, OSError) as exc:  # a message for the user, not a traceback
         print(f"error: {exc}", file=sys.stderr)

@@ -72,23 +72,32 @@ def model_kind(architectures: list[str] | None, is_decoder: bool) -> str:
     return "encoder"
 
 
-def resolve_source(name_or_path: str | None) -> tuple[str, str, bool]:
-    """(display name, what to pass to from_pretrained, is_local) for a user's choice; see attnviz.policy."""
+def resolve_source(name_or_path: str | None, trusted_folder: bool = False) -> tuple[str, str, bool]:
+    """(display name, what to pass to from_pretrained, is_local) for a user's choice; see attnviz.policy.
+
+    ``trusted_folder`` accepts a folder anywhere (a script or notebook run by the machine's owner); otherwise a
+    folder must lie inside an allowed root, as in the app, where every name is typed by a visitor.
+    """
     if name_or_path is None or name_or_path.strip() in ("", BUILTIN_NAME, "builtin", "built-in"):
         return BUILTIN_NAME, str(builtin.CLASSIFIER_DIR), True
     if name_or_path.strip() in (BUILTIN_ZERO_SHOT_NAME, "zero-shot"):
         return BUILTIN_ZERO_SHOT_NAME, str(builtin_model_dir()), True
     choice = name_or_path.strip()
-    source, local = policy.check_name(choice, policy.allowed_roots((builtin_model_dir(),)))
+    roots = policy.allowed_roots((builtin_model_dir(),))
+    if trusted_folder and "\x00" not in choice and os.path.isdir(os.path.expanduser(choice)):
+        roots += (os.path.realpath(os.path.expanduser(choice)),)
+    source, local = policy.check_name(choice, roots)
     return choice, source, local
 
 
-def load_model(name_or_path: str | None = None) -> LoadedModel:
+def load_model(name_or_path: str | None = None, *, trusted_folder: bool = False) -> LoadedModel:
     """Load a model by Hugging Face id or local folder; None means the built-in sentiment classifier.
 
     A folder written by ``python -m attnviz.train`` loads as the packaged encoder with its trained parameters.
+    Folders must lie inside ``ATTNVIZ_MODEL_ROOT`` (or the hub cache) unless ``trusted_folder`` is set, as the
+    training and evaluation scripts and a notebook owner may do; the app never sets it.
     """
-    name, source, local = resolve_source(name_or_path)
+    name, source, local = resolve_source(name_or_path, trusted_folder)
     import transformers  # here, not in pages: transformers' lazy imports race across sessions
     from transformers import AutoConfig, AutoTokenizer
 

@@ -179,7 +179,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     if cfg.dev:
         from attnviz.loading import load_model
 
-        written["dev"] = _score(load_model(str(out)), cfg)
+        written["dev"] = _score(load_model(str(out), trusted_folder=True), cfg)
         write_meta(out, written)
     return written
 

@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--model", default=None, help="model name or folder (default: the built-in model)")
     args = parser.parse_args(argv)
-    model = attnviz.load_model(args.model)
+    model = attnviz.load_model(args.model, trusted_folder=True)
     rows = [measure(model, n, args.repeat) for n in args.sizes]
     if args.json:
         for row in rows:

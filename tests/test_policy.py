@@ -133,3 +133,13 @@ def test_code_never_unpickles_runs_remote_code_or_renders_raw_html():
     assert len(files) > 10
     hits = [f"{f.relative_to(ROOT)}: {m.group(0)}" for f in files for m in _FORBIDDEN.finditer(f.read_text())]
     assert hits == []
+
+
+def test_trusted_folder_loads_anywhere_but_only_when_asked(outside):
+    """Scripts run by the machine's owner (train, evaluate, bench) may name any folder; the app never does."""
+    _, elsewhere = outside
+    with pytest.raises(ModelLoadError):
+        attnviz.load_model(str(elsewhere))
+    assert attnviz.load_model(str(elsewhere), trusted_folder=True).kind == "classifier"
+    with pytest.raises(ModelLoadError):  # trust covers a folder, not any string
+        attnviz.load_model("../../etc/passwd", trusted_folder=True)
