@@ -10,10 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from attnviz import builtin
+from attnviz import builtin, policy
 from attnviz.device import configure_threads, detect_device, weight_dtype
 from attnviz.errors import ModelLoadError
-from attnviz import policy
 from attnviz.gate import InferenceGate
 
 # The default: all-MiniLM-L6-v2 fine-tuned on SST-2 (attnviz/builtin_classifier, see the README's model card).
