@@ -90,14 +90,18 @@ def _cell(name: str, row: int, col: int) -> str:
     return rf"\text{{{name}}}_{{{row},{col}}}"
 
 
-def _scores(s: AttentionSteps, i: int, j: int, d: int, n: int) -> CellWork:
-    pairs = list(zip(s.q[i], s.k[j]))
+def _dot(name: str, left, right, value: float, i: int, j: int, d: int, n: int, highlights: tuple) -> CellWork:
+    """One cell written out as the dot product it is: name[n,j] = a·b + … = value."""
+    pairs = list(zip(left, right))
     terms = [_product(a, b, d) for a, b in pairs]
-    latex = rf"{_cell('scores', n, j)} = {_tex_sum(terms)} = {tex(s.scores[i, j], d)}"
-    text = f"scores[{n},{j}] = " + " + ".join(f"{num(a, d, True)}·{num(b, d, True)}" for a, b in pairs)
-    text += f" = {num(s.scores[i, j], d)}"
-    return CellWork("scores", i, j, latex, text,
-                    (Highlight("Q", i, None), Highlight("Kᵀ", None, j), Highlight("scores", i, j)))
+    latex = rf"{_cell(name, n, j)} = {_tex_sum(terms)} = {tex(value, d)}"
+    text = f"{name}[{n},{j}] = " + " + ".join(f"{num(a, d, True)}·{num(b, d, True)}" for a, b in pairs)
+    return CellWork(name, i, j, latex, text + f" = {num(value, d)}", highlights)
+
+
+def _scores(s: AttentionSteps, i: int, j: int, d: int, n: int) -> CellWork:
+    highlights = (Highlight("Q", i, None), Highlight("Kᵀ", None, j), Highlight("scores", i, j))
+    return _dot("scores", s.q[i], s.k[j], s.scores[i, j], i, j, d, n, highlights)
 
 
 def _scaled(s: AttentionSteps, i: int, j: int, d: int, n: int) -> CellWork:
@@ -145,13 +149,8 @@ def _softmax(s: AttentionSteps, i: int, j: int, d: int, n: int) -> CellWork:
 
 
 def _output(s: AttentionSteps, i: int, c: int, d: int, n: int) -> CellWork:
-    pairs = list(zip(s.weights[i], s.v[:, c]))
-    terms = [_product(w, x, d) for w, x in pairs]
-    latex = rf"{_cell('output', n, c)} = {_tex_sum(terms)} = {tex(s.output[i, c], d)}"
-    text = f"output[{n},{c}] = " + " + ".join(f"{num(w, d, True)}·{num(x, d, True)}" for w, x in pairs)
-    text += f" = {num(s.output[i, c], d)}"
-    return CellWork("output", i, c, latex, text,
-                    (Highlight("weights", i, None), Highlight("V", None, c), Highlight("output", i, c)))
+    highlights = (Highlight("weights", i, None), Highlight("V", None, c), Highlight("output", i, c))
+    return _dot("output", s.weights[i], s.v[:, c], s.output[i, c], i, c, d, n, highlights)
 
 
 def row_sums(a: np.ndarray) -> np.ndarray:
