@@ -46,9 +46,9 @@ def parse_view_state(params: Mapping[str, object], n_layers: int, n_heads: int) 
     )
 
 
-def view_params(state: ViewState) -> dict[str, str]:
-    """Query parameters for a view; text too long for a link is left out."""
-    params = {"layer": str(state.layer), "head": str(state.head)}
+def view_params(state: ViewState, include_head: bool = True) -> dict[str, str]:
+    """Query parameters for a view; text too long for a link is left out, and layer/head unless asked for."""
+    params = {"layer": str(state.layer), "head": str(state.head)} if include_head else {}
     if state.text and len(state.text) <= MAX_URL_TEXT:
         params["text"] = state.text
     if state.model:

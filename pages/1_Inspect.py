@@ -59,4 +59,4 @@ else:
 
 st.subheader("Download")
 ui.downloads(analysis, layer, head)
-ui.sync_url(st.session_state["text"], choice.name, layer, head, BUILTIN_NAME)
+ui.sync_url(st.session_state["text"], choice.name, BUILTIN_NAME, layer, head)

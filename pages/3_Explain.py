@@ -5,7 +5,7 @@ import streamlit as st
 from attnviz import figures
 from attnviz.loading import BUILTIN_NAME
 from attnviz.ui import explain as ui
-from attnviz.ui.inspect import init_from_url, remember_text
+from attnviz.ui.inspect import init_from_url, remember_text, sync_url
 from attnviz.ui.run import run_analysis
 from attnviz.ui.sidebar import model_sidebar
 
@@ -23,7 +23,7 @@ remember_text()
 analysis = run_analysis(st.session_state["text"], choice)
 if analysis is None:
     st.stop()
-ui.sync_url(st.session_state["text"], choice.name, BUILTIN_NAME)
+sync_url(st.session_state["text"], choice.name, BUILTIN_NAME)
 if analysis.prediction is None:
     st.info("This model has no classes (it is a language model), so there is no prediction to explain.")
     st.stop()

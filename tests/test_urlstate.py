@@ -33,3 +33,9 @@ def test_view_params_roundtrip():
 
 def test_view_params_leaves_out_long_text():
     assert "text" not in view_params(ViewState(text="x" * (MAX_URL_TEXT + 1)))
+
+
+def test_view_params_can_leave_the_head_out():
+    state = ViewState(text="the cat", model=None, layer=3, head=4)
+    assert view_params(state, include_head=False) == {"text": "the cat"}
+    assert view_params(state) == {"layer": "3", "head": "4", "text": "the cat"}

@@ -14,9 +14,9 @@ from attnviz.compare import AttentionDifference, attention_difference
 from attnviz.head_stats import HeadStats, head_statistics
 from attnviz.rollout import raw_attention, rollout
 from attnviz.types import Analysis
-from attnviz.ui.cache import get_ablation, get_attribution, get_head_importance, get_model
+from attnviz.ui.cache import get_ablation, get_attribution, get_head_importance
 from attnviz.ui import run
-from attnviz.ui.run import run_analyses
+from attnviz.ui.run import model_labels, run_analyses
 from attnviz.ui.sidebar import ModelChoice
 
 T = TypeVar("T")
@@ -39,19 +39,6 @@ TABLE_COLUMNS = {
 def safely(compute: Callable[[], T]) -> T | None:
     """Run ``compute``; show any failure as a message and return None."""
     return run.safely(compute, "explaining this prediction")
-
-
-def model_labels(choice: ModelChoice) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """The zero-shot labels for encoders; classifiers bring their own."""
-    return choice.labels if get_model(choice.name).kind == "encoder" else ()
-
-
-def sync_url(text: str, model: str, builtin: str) -> None:
-    params = {"text": text} if len(text) <= 2_000 else {}
-    if model != builtin:
-        params["model"] = model
-    if dict(st.query_params) != params:
-        st.query_params.from_dict(params)
 
 
 def target_selector(analysis: Analysis) -> str:

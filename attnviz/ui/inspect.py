@@ -72,8 +72,10 @@ def _apply_overview_click(analysis: Analysis) -> None:
         st.session_state["layer"], st.session_state["head"] = layer, head
 
 
-def sync_url(text: str, model: str, layer: int, head: int, builtin: str) -> None:
-    params = view_params(ViewState(text=text, model=None if model == builtin else model, layer=layer, head=head))
+def sync_url(text: str, model: str, builtin: str, layer: int | None = None, head: int | None = None) -> None:
+    """Write the view into the URL (Inspect passes its head; Explain shares only the text and model)."""
+    state = ViewState(text=text, model=None if model == builtin else model, layer=layer or 0, head=head or 0)
+    params = view_params(state, include_head=layer is not None)
     if dict(st.query_params) != params:
         st.query_params.from_dict(params)
 

@@ -34,6 +34,11 @@ def safely(compute: Callable[[], T], doing: str = "running the model") -> T | No
     return None
 
 
+def model_labels(choice: ModelChoice) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The sidebar's zero-shot labels for encoders; classifiers bring their own."""
+    return choice.labels if get_model(choice.name).kind == "encoder" else ()
+
+
 def run_analysis(text: str, choice: ModelChoice) -> Analysis | None:
     """Analysis of ``text``, or None after showing the user why there is none."""
     found = run_analyses((text,), choice)
@@ -45,11 +50,7 @@ def run_analyses(texts: tuple[str, ...], choice: ModelChoice) -> tuple[Analysis,
     if not all(isinstance(t, str) and has_visible_text(t) for t in texts):
         st.info("Enter some text to see the model's attention and prediction.")
         return None
-    def compute() -> tuple[Analysis, ...]:
-        model = get_model(choice.name)
-        return get_analyses(texts, choice.name, choice.labels if model.kind == "encoder" else ())
-
-    analyses = safely(compute)
+    analyses = safely(lambda: get_analyses(texts, choice.name, model_labels(choice)))
     if analyses is None:
         return None
     for analysis in analyses:
