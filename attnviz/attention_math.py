@@ -275,3 +275,7 @@ def _output(s: AttentionSteps) -> Step:
         (Table("weights", s.weights, "query", "key"), Table("V", s.v, "key", "dim"),
          Table("output", s.output, "query", "dim")),
     )
+
+
+# The whole attention block (heads, positions, GQA, KV cache) lives in block_math; re-exported for one import path.
+from attnviz.block_math import MultiHeadSteps, kv_cache_step, multi_head_steps, rope  # noqa: E402,F401
