@@ -277,5 +277,14 @@ def _output(s: AttentionSteps) -> Step:
     )
 
 
-# The whole attention block (heads, positions, GQA, KV cache) lives in block_math; re-exported for one import path.
-from attnviz.block_math import MultiHeadSteps, kv_cache_step, multi_head_steps, rope  # noqa: E402,F401
+
+_BLOCK_NAMES = ("MultiHeadSteps", "KVCacheStep", "multi_head_steps", "kv_cache_step", "rope", "sinusoidal_positions")
+
+
+def __getattr__(name: str):
+    """The whole attention block lives in block_math (which imports this module); re-exported lazily for one path."""
+    if name in _BLOCK_NAMES:
+        from attnviz import block_math
+
+        return getattr(block_math, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,51 @@
+"""A real layer's attention block redone from its weights: the built-in MiniLM and a tiny random Llama (GQA, RoPE)."""
+
+from __future__ import annotations
+
+import pytest
+
+from attnviz.block_model import MATCH_TOLERANCE, UnsupportedBlockError, recompute_block
+from tests.conftest import TINY_VOCAB
+
+
+@pytest.fixture(scope="module")
+def tiny_llama(tmp_path_factory):
+    """A 2-layer Llama with 4 query heads sharing 2 K/V heads, saved and loaded through the real loader."""
+    import torch
+    from transformers import BertTokenizerFast, LlamaConfig, LlamaForCausalLM
+
+    import attnviz
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("tiny_llama")
+    (path / "vocab.txt").write_text("\n".join(TINY_VOCAB) + "\n", encoding="utf-8")
+    config = LlamaConfig(vocab_size=len(TINY_VOCAB), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64,
+                         rope_parameters={"rope_theta": 100.0, "rope_type": "default"})
+    LlamaForCausalLM(config).save_pretrained(path, safe_serialization=True)
+    BertTokenizerFast(str(path / "vocab.txt")).save_pretrained(path)
+    return attnviz.load_model(str(path))
+
+
+@pytest.mark.parametrize("layer", [0, 1])
+def test_recompute_block_matches_tiny_llama_with_rope_gqa_and_causal_mask(tiny_llama, layer):
+    rec = recompute_block(tiny_llama, "the cat sat on the mat", layer)
+    assert rec.steps.n_heads == 4 and rec.steps.n_kv_heads == 2 and rec.steps.causal
+    assert rec.steps.rope_base == 100.0
+    assert rec.max_abs_diff <= MATCH_TOLERANCE and rec.matches
+
+
+def test_recompute_block_matches_builtin_minilm(builtin_model):
+    rec = recompute_block(builtin_model, "The cat sat on the mat because it was tired.", 3)
+    assert rec.steps.n_heads == 12 and not rec.steps.causal and rec.steps.rope_base is None
+    assert rec.model_output.shape == rec.steps.output.shape
+    assert rec.max_abs_diff <= MATCH_TOLERANCE
+
+
+def test_recompute_block_names_supported_architectures_for_others(tiny_classifier):
+    object.__setattr__(tiny_classifier.model.config, "model_type", "distilbert")
+    try:
+        with pytest.raises(UnsupportedBlockError, match="Llama-family"):
+            recompute_block(tiny_classifier, "the cat", 0)
+    finally:
+        object.__setattr__(tiny_classifier.model.config, "model_type", "bert")
