@@ -125,15 +125,16 @@ def show_heads(s: MultiHeadSteps, q_names, k_names, step_key: str, fig_key: str)
 
 def _rope() -> None:
     st.markdown("**Sinusoidal positions** (the original Transformer) are *added* to X before the projections:")
-    st.latex(r"PE_{p,2i} = \sin\!\left(p / 10000^{2i/d}\right),\quad PE_{p,2i+1} = \cos\!\left(p / 10000^{2i/d}\right)")
+    st.latex(r"PE_{p,2i} = \sin\!\left(p / 10000^{2i/d}\right)")
+    st.latex(r"PE_{p,2i+1} = \cos\!\left(p / 10000^{2i/d}\right)")
     ex = bp.multihead_example()
     pe = sinusoidal_positions(len(ex.tokens), ex.x.shape[1])
     names = indexed(ex.tokens)
     _tables([("X", ex.x, names, _dims(4)), ("PE", pe, names, _dims(4)), ("X + PE", ex.x + pe, names, _dims(4))])
     st.markdown("**RoPE** (Llama, SmolLM2) instead *rotates* q and k: dimension i is paired with i + d/2 (transformers' "
                 "`rotate_half`), and at position p pair i turns by p·θ_i.")
-    st.latex(r"\text{rope}(x, p) = x\cos(p\theta) + \text{rotate\_half}(x)\sin(p\theta),\quad "
-             r"\theta_i = \text{base}^{-2i/d}")
+    st.latex(r"\text{rope}(x, p) = x\cos(p\theta) + \text{rotate\_half}(x)\sin(p\theta)")
+    st.latex(r"\theta_i = \text{base}^{-2i/d}")
     a, b = st.columns(2)
     base = float(a.select_slider("base", [10.0, 100.0, 10000.0], value=10.0, key="we_rope_base"))
     n = int(b.slider("positions", 2, 8, 6, key="we_rope_positions"))
