@@ -58,3 +58,15 @@ def test_settings_follow_the_environment(monkeypatch):
     assert settings.current().cache_mb == 7
     monkeypatch.setenv("ATTNVIZ_CACHE_MB", "8")
     assert settings.current().cache_mb == 8
+
+
+@pytest.mark.usefixtures("fresh_caches")
+@pytest.mark.parametrize("name", ["ATTNVIZ_CACHE_MB", "ATTNVIZ_MAX_MODEL_BYTES"], ids=["cache", "model-bytes"])
+def test_bad_setting_is_a_message_on_the_page_not_a_crash(name, monkeypatch):
+    """ATTNVIZ_CACHE_MB=lots used to raise at import and take every page down."""
+    from tests.apptest import open_page
+
+    monkeypatch.setenv(name, "lots")
+    at = open_page("pages/1_Inspect.py", {"text": "a fine film"})
+    assert not at.exception
+    assert any(name in e.value and "'lots'" in e.value for e in at.error), [e.value for e in at.error]
