@@ -64,13 +64,13 @@ def test_settings_follow_the_environment(monkeypatch):
 @pytest.mark.parametrize("name", ["ATTNVIZ_CACHE_MB", "ATTNVIZ_MAX_MODEL_BYTES"], ids=["cache", "model-bytes"])
 def test_bad_setting_is_a_message_on_the_page_not_a_crash(name, monkeypatch):
     """ATTNVIZ_CACHE_MB=lots used to raise at import and take every page down."""
-    from tests.apptest import open_page
+    from tests.apptest import open_page, shown
 
     monkeypatch.setenv(name, "lots")
     at = open_page("pages/1_Inspect.py", {"text": "a fine film"})
     assert not at.exception
-    shown = [e.value.replace("\\", "") for e in at.error]  # as the reader sees it: escapes removed
-    assert any(name in s and "'lots'" in s for s in shown), shown
+    messages = [shown(e.value) for e in at.error]
+    assert any(name in m and "'lots'" in m for m in messages), messages
 
 
 @pytest.mark.parametrize("value", ["ON", "yes", "TRUE"])

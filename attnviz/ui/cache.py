@@ -99,9 +99,8 @@ def get_model_qkv(text: str, model_name: str) -> ModelQKV:
 
 
 def clear_caches() -> None:
-    for cached in (get_model, get_attribution, get_head_importance, get_ablation, get_model_qkv):
+    for cached in (get_model, get_attribution, get_head_importance, get_ablation, get_model_qkv, _analyses):
         cached.clear()
-    _analyses().clear()
 
 
 __all__ = [
