@@ -180,7 +180,7 @@ def _hub_weights_bytes(name: str, repo_id: str) -> int | None:
     from huggingface_hub.errors import NotASafetensorsRepoError
 
     try:
-        return policy.repo_weights_bytes(huggingface_hub.get_safetensors_metadata(repo_id, timeout=10))
+        return policy.repo_weights_bytes(huggingface_hub.get_safetensors_metadata(repo_id, timeout=10)) or None
     except NotASafetensorsRepoError as exc:
         raise ModelLoadError(
             f"'{name}' has no safetensors weights, and this app never loads other weight formats. {_HUB_HELP}"
