@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 
 from attnviz.block_math import MultiHeadSteps, multi_head_steps
-from attnviz.errors import AttnvizError, InputError
-from attnviz.heads import attr_path
+from attnviz.architectures import Layout, attr_path, layers_of
+from attnviz.errors import InputError, UnsupportedModelError
 from attnviz.loading import LoadedModel
 from attnviz.tokens import clean_text, encode
 from attnviz.types import Token
@@ -22,30 +22,13 @@ MATCH_TOLERANCE = 1e-5
 MAX_TOKENS = 48
 
 
-class UnsupportedBlockError(AttnvizError):
+class UnsupportedBlockError(UnsupportedModelError):
     """The model's attention block is not one whose weights multi_head_steps can take."""
 
 
-@dataclass(frozen=True)
-class Layout:
-    """Where one architecture keeps a layer's attention: paths from the base model and from each layer."""
-
-    layers: str
-    q: str
-    k: str
-    v: str
-    o: str
-    causal: bool
-    rope: bool
-
-
-# model_type → layout; MiniLM and BERT share "bert".
-LAYOUTS = {
-    "bert": Layout("encoder.layer", "attention.self.query", "attention.self.key", "attention.self.value",
-                   "attention.output.dense", causal=False, rope=False),
-    "llama": Layout("layers", "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
-                    causal=True, rope=True),
-}
+# Rows of the architectures table whose block multi_head_steps redoes; GPT-J rotates interleaved pairs, not
+# rotate_half's halves, and GPT-2 fuses q, k, v into one Conv1D.
+BLOCK_LAYOUTS = ("BERT", "DistilBERT", "Llama")
 
 
 @dataclass(frozen=True)
@@ -66,18 +49,17 @@ class BlockRecomputed:
         return self.max_abs_diff <= MATCH_TOLERANCE
 
 
-def layout(model: Any) -> Layout:
-    """The layout of ``model`` or UnsupportedBlockError saying which ones are supported."""
-    config = model.config
-    found = LAYOUTS.get(getattr(config, "model_type", ""))
-    if found is None:
-        name = ", ".join(getattr(config, "architectures", None) or [type(model).__name__])
+def block_layout(model: Any) -> tuple[Layout, list[Any]]:
+    """(the architectures row of ``model``, its layers), or UnsupportedBlockError naming what is supported."""
+    found = layers_of(model)
+    if found is None or found[0].name not in BLOCK_LAYOUTS:
+        name = ", ".join(getattr(model.config, "architectures", None) or [type(model).__name__])
         raise UnsupportedBlockError(
-            f"The attention block can be redone for BERT-style encoders (such as the built-in MiniLM) and "
-            f"Llama-family decoders (such as SmolLM2); {name} keeps its attention differently. Pick one of those."
+            f"The attention block can be redone for BERT-style encoders (such as the built-in MiniLM), DistilBERT "
+            f"and Llama-family decoders (such as SmolLM2); {name} keeps its attention differently. Pick one of those."
         )
-    rope = (getattr(config, "rope_parameters", None) or {}).get("rope_type", "default")
-    if found.rope and rope != "default":
+    rope = (getattr(model.config, "rope_parameters", None) or {}).get("rope_type", "default")
+    if found[0].rotary and rope != "default":
         raise UnsupportedBlockError(f"This model scales its rotary positions ({rope}); only plain RoPE is redone.")
     return found
 
@@ -87,12 +69,10 @@ def recompute_block(loaded: LoadedModel, text: str, layer: int, max_tokens: int 
     import torch
 
     model, config = loaded.model, loaded.model.config
-    lay = layout(model)
-    base = getattr(model, "base_model", model)
-    layers = attr_path(base, lay.layers)
+    lay, layers = block_layout(model)
     if not 0 <= layer < len(layers):
         raise InputError(f"Layer {layer} does not exist: the model has {len(layers)} layers.")
-    q_mod, k_mod, v_mod, o_mod = (attr_path(layers[layer], p) for p in (lay.q, lay.k, lay.v, lay.o))
+    q_mod, k_mod, v_mod, o_mod = (attr_path(layers[layer], p) for p in (lay.q, lay.k, lay.v, lay.output))
     cleaned = clean_text(text)
     enc = encode(cleaned.text, loaded.tokenizer, max(2, min(max_tokens, loaded.max_tokens)))
     seen: dict[str, np.ndarray] = {}
@@ -118,11 +98,11 @@ def recompute_block(loaded: LoadedModel, text: str, layer: int, max_tokens: int 
     def bias(m) -> np.ndarray | None:
         return None if m.bias is None else m.bias.detach().double().cpu().numpy()
 
-    rope_base = float(config.rope_parameters["rope_theta"]) if lay.rope else None
+    rope_base = float(config.rope_parameters["rope_theta"]) if lay.rotary else None
     steps = multi_head_steps(
         seen["x"], weight(q_mod), weight(k_mod), weight(v_mod), weight(o_mod), n_heads,
-        int(getattr(config, "num_key_value_heads", None) or n_heads), bias(q_mod), bias(k_mod), bias(v_mod),
-        bias(o_mod), causal=lay.causal, rope_base=rope_base)
+        int(getattr(config, lay.kv_heads, None) or n_heads) if lay.kv_heads else n_heads, bias(q_mod), bias(k_mod), bias(v_mod),
+        bias(o_mod), causal=loaded.kind == "causal", rope_base=rope_base)
     model_output = seen["o"].astype(np.float32)
     diff = float(np.abs(steps.output - model_output).max())
     truncated = enc.total_tokens > len(enc.tokens) or cleaned.chars_dropped > 0

@@ -42,10 +42,15 @@ def test_recompute_block_matches_builtin_minilm(builtin_model):
     assert rec.max_abs_diff <= MATCH_TOLERANCE
 
 
-def test_recompute_block_names_supported_architectures_for_others(tiny_classifier):
-    object.__setattr__(tiny_classifier.model.config, "model_type", "distilbert")
-    try:
-        with pytest.raises(UnsupportedBlockError, match="Llama-family"):
-            recompute_block(tiny_classifier, "the cat", 0)
-    finally:
-        object.__setattr__(tiny_classifier.model.config, "model_type", "bert")
+def test_recompute_block_names_supported_architectures_for_gpt2(tmp_path):
+    """GPT-2 fuses q, k and v into one Conv1D: a clear message, not a wrong recomputation."""
+    from transformers import BertTokenizerFast, GPT2Config, GPT2LMHeadModel
+
+    import attnviz
+
+    (tmp_path / "vocab.txt").write_text("\n".join(TINY_VOCAB) + "\n", encoding="utf-8")
+    GPT2LMHeadModel(GPT2Config(vocab_size=len(TINY_VOCAB), n_embd=16, n_layer=1, n_head=2, n_positions=32)
+                    ).save_pretrained(tmp_path, safe_serialization=True)
+    BertTokenizerFast(str(tmp_path / "vocab.txt")).save_pretrained(tmp_path)
+    with pytest.raises(UnsupportedBlockError, match="Llama-family"):
+        recompute_block(attnviz.load_model(str(tmp_path)), "the cat", 0)
