@@ -54,3 +54,16 @@ def test_recompute_block_names_supported_architectures_for_gpt2(tmp_path):
     BertTokenizerFast(str(tmp_path / "vocab.txt")).save_pretrained(tmp_path)
     with pytest.raises(UnsupportedBlockError, match="Llama-family"):
         recompute_block(attnviz.load_model(str(tmp_path)), "the cat", 0)
+
+
+def test_recompute_block_matches_tiny_distilbert(tmp_path):
+    from transformers import BertTokenizerFast, DistilBertConfig, DistilBertModel
+
+    import attnviz
+
+    (tmp_path / "vocab.txt").write_text("\n".join(TINY_VOCAB) + "\n", encoding="utf-8")
+    DistilBertModel(DistilBertConfig(vocab_size=len(TINY_VOCAB), dim=32, n_layers=1, n_heads=4, hidden_dim=64,
+                                     max_position_embeddings=32)).save_pretrained(tmp_path, safe_serialization=True)
+    BertTokenizerFast(str(tmp_path / "vocab.txt")).save_pretrained(tmp_path)
+    rec = recompute_block(attnviz.load_model(str(tmp_path)), "the cat sat", 0)
+    assert rec.steps.n_heads == 4 and not rec.steps.causal and rec.max_abs_diff <= MATCH_TOLERANCE
