@@ -11,7 +11,7 @@ from attnviz.attention_math import STEP_IDS
 from attnviz.classroom.questions import (
     TOY_EXAMPLES, Question, inspect_question, open_question, toy_steps, worked_question)
 from attnviz.classroom.slides import html_document, pptx_bytes, slide_steps
-from attnviz.classroom.store import ClassroomError, Store, normalise_code
+from attnviz.classroom.store import ClassroomError, Store, default_path, normalise_code
 from attnviz.classroom.tally import qr_png
 from attnviz.presets import EXAMPLE_TITLES
 from attnviz.teaching import cell_shape
@@ -28,13 +28,13 @@ STEP_NAMES = {"scores": "QKᵀ (scores)", "scaled": "÷ √d_k (scaled)", "maske
 
 
 @st.cache_resource
-def get_store(path: str | None = None) -> Store:
+def get_store(path: str) -> Store:
     return Store(path)
 
 
 def page(choice: ModelChoice) -> None:
     """Route: the teacher's room, a student's room (``?room=CODE``), or the page to make or join one."""
-    store = get_store()
+    store = get_store(str(default_path()))
     code = normalise_code(st.query_params.get("room", ""))
     teacher = st.session_state.get(TEACHER)
     if teacher and code in ("", teacher["code"]):

@@ -147,7 +147,8 @@ def student_card(store: Store, code: str, student: str) -> None:
         else:
             st.text_area("Your sentence", key=field, max_chars=MAX_ANSWER_CHARS - 60, height=90)
             st.radio("The right label", question.choices, key=f"{field}_label", horizontal=True)
-        sent = st.form_submit_button("Send answer" if mine is None else "Change my answer", type="primary")
+        sent = st.form_submit_button("Send answer" if mine is None else "Change my answer", type="primary",
+                                     key=f"cr_send_{stored.id}")
     if sent:
         try:
             store.answer(code, student, stored.id, _value(question, field))
