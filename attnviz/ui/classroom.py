@@ -118,11 +118,9 @@ def teacher_view(store: Store, code: str, key: str, choice: ModelChoice) -> None
     right.image(qr_png(url), caption=f"Room {code}", width=190)
     with st.expander("Your teacher key (keep it to resume after a restart; never show it)"):
         st.code(key, language=None)
-    ask, board = st.columns([2, 3], gap="large")
-    with ask:
+    live.teacher_board(store, code, key, choice)
+    with st.expander("Ask the next question", expanded=room.current is None):
         composer(store, code, key, choice)
-    with board:
-        live.teacher_board(store, code, key, choice)
     st.divider()
     st.button("Close the room", key="cr_close", on_click=_close, args=(store, code, key))
 
@@ -135,7 +133,6 @@ def _close(store: Store, code: str, key: str) -> None:
 
 def composer(store: Store, code: str, key: str, choice: ModelChoice) -> None:
     """Build a question from the lesson's numbers and ask it (it replaces the current one)."""
-    st.subheader("Ask")
     kind = st.radio("Question", ("Worked example", "Inspect", "Open"), key="cr_kind", horizontal=True)
     try:
         question = _worked() if kind == "Worked example" else _inspect(choice) if kind == "Inspect" else \
@@ -203,10 +200,10 @@ def slides(example_id: str, causal: bool, cell: tuple[int, int]) -> None:
     """Download this example, every step with its numbers and the chosen cell written out, as PPTX or HTML."""
     pptx, page = _slide_files(example_id, causal, cell)
     a, b = st.columns(2)
-    a.download_button("Slides (PPTX)", data=pptx, file_name=f"attention-{example_id}.pptx",
+    a.download_button("This example as PPTX slides", data=pptx, file_name=f"attention-{example_id}.pptx",
                       mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
                       key="cr_pptx", on_click="ignore")
-    b.download_button("Slides (HTML, offline)", data=page,
+    b.download_button("… as one offline HTML file", data=page,
                       file_name=f"attention-{example_id}.html", mime="text/html", key="cr_html", on_click="ignore")
 
 
