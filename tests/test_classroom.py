@@ -60,9 +60,10 @@ def test_inspect_question_answer_is_the_largest_weight():
 
 def test_inspect_question_on_the_tiny_model(tiny_classifier):
     from attnviz.analysis import analyze
+    from attnviz.classroom.questions import model_inspect_question
 
     a = analyze("the cat sat on the mat", tiny_classifier)
-    q = inspect_question(a, 1, 3, 2)
+    q = model_inspect_question("the cat sat on the mat", tiny_classifier, 1, 3, 2)
     assert q.correct == int(np.argmax(a.attentions[1, 3, 2])) and len(q.choices) == a.n_tokens
 
 
@@ -120,3 +121,11 @@ def test_html_slides_open_offline_and_escape_text():
     assert page.count("<section>") == len(steps.steps())
     assert "<script>" not in page and "&lt;b&gt;a&lt;/b&gt;" in page
     assert "http" not in page and "<link" not in page and f"{steps.output[1, 1]:.3f}" in page
+
+
+def test_classroom_library_leaves_streamlit_out():
+    import subprocess
+    import sys
+
+    code = "import sys, attnviz.classroom; assert 'streamlit' not in sys.modules"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0

@@ -150,3 +150,28 @@ def test_unknown_room_says_so(store):
     at = open_page(PAGE, {"room": "ZZZZZ"})
     _ok(at)
     assert any("no open room" in e.value for e in at.error)
+
+
+def test_inspect_question_from_the_model(store):
+    at = open_page(PAGE)
+    at.button(key="cr_create").click().run()
+    at.radio(key="cr_kind").set_value("Inspect").run()
+    _ok(at)
+    at.text_input(key="cr_text").input("the cat sat because it was tired").run()
+    at.selectbox(key="cr_query").set_value(5).run()
+    at.button(key="cr_ask").click().run()
+    _ok(at)
+    code = at.query_params["room"]
+    code = code[0] if isinstance(code, list) else code
+    question = store.question(store.room(code).current).payload
+    assert question["kind"] == "choice" and "which token does “it” (token 5) attend to most?" in question["prompt"]
+    assert question["choices"][0] == "0: [CLS]" and 0 <= question["correct"] < len(question["choices"])
+
+
+def test_join_link_uses_the_public_address_when_set(store, monkeypatch):
+    monkeypatch.setenv("ATTNVIZ_CLASSROOM_URL", "http://10.0.0.5:8501/")
+    at = open_page(PAGE)
+    at.button(key="cr_create").click().run()
+    _ok(at)
+    assert any(c.value.startswith("http://10.0.0.5:8501/Classroom?room=") for c in at.code)
+    assert not any("names this computer only" in c.value for c in at.caption)

@@ -28,6 +28,7 @@ MAX_NICKNAME_CHARS = 40
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 5
 DB_VARIABLE = "ATTNVIZ_CLASSROOM_DB"
+URL_VARIABLE = "ATTNVIZ_CLASSROOM_URL"  # the app's address as students reach it, when the teacher's is localhost
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rooms (
@@ -92,6 +93,11 @@ def default_path() -> Path:
     return base / "attnviz" / "classroom.sqlite3"
 
 
+def public_url() -> str:
+    """ATTNVIZ_CLASSROOM_URL without a trailing slash, or "" when unset."""
+    return os.environ.get(URL_VARIABLE, "").strip().rstrip("/")
+
+
 def _hash(key: str) -> bytes:
     return hashlib.sha256(key.encode("utf-8", "replace")).digest()
 
@@ -106,6 +112,7 @@ class Store:
         with self._db() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
+        self.purge_expired()  # a server that slept through a room's expiry deletes it on start
 
     @contextmanager
     def _db(self):

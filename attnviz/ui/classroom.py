@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
@@ -11,7 +10,7 @@ from attnviz.attention_math import STEP_IDS
 from attnviz.classroom.questions import (
     TOY_EXAMPLES, Question, inspect_question, open_question, toy_steps, worked_question)
 from attnviz.classroom.slides import html_document, pptx_bytes, slide_steps
-from attnviz.classroom.store import ClassroomError, Store, default_path, normalise_code
+from attnviz.classroom.store import URL_VARIABLE, ClassroomError, Store, default_path, normalise_code, public_url
 from attnviz.classroom.tally import qr_png
 from attnviz.presets import EXAMPLE_TITLES
 from attnviz.teaching import cell_shape
@@ -22,7 +21,6 @@ from attnviz.ui.sidebar import ModelChoice
 from attnviz.ui.text import md_escape
 
 TEACHER = "cr_teacher"  # {"code", "key"}: set only by making a room or by a key the store accepts
-URL_VARIABLE = "ATTNVIZ_CLASSROOM_URL"  # the address students reach, when the teacher's own is localhost
 STEP_NAMES = {"scores": "QKᵀ (scores)", "scaled": "÷ √d_k (scaled)", "masked": "mask", "softmax": "softmax (weights)",
               "output": "· V (output)"}
 
@@ -93,7 +91,7 @@ def resume_form(store: Store, code: str) -> None:
 
 def join_url(code: str) -> str:
     """The link students open: ATTNVIZ_CLASSROOM_URL when set, else this page's own address."""
-    base = os.environ.get(URL_VARIABLE, "").strip().rstrip("/")
+    base = public_url()
     if not base:
         parts = urlsplit(st.context.url or "http://localhost:8501/Classroom")
         base = f"{parts.scheme}://{parts.netloc}{parts.path.rsplit('/', 1)[0]}"
