@@ -16,10 +16,15 @@ SHOTS = os.environ.get("ATTNVIZ_SHOTS")  # a folder: save the projector and phon
 
 
 @pytest.fixture(scope="module")
-def classroom_url(tmp_path_factory):
+def classroom_server(tmp_path_factory):
     db = tmp_path_factory.mktemp("classroom") / "classroom.sqlite3"
     with streamlit_server({"ATTNVIZ_CLASSROOM_DB": str(db)}) as url:
-        yield url
+        yield url, db
+
+
+@pytest.fixture
+def classroom_url(classroom_server):
+    return classroom_server[0]
 
 
 def _student(browser, link: str, nickname: str):
@@ -46,7 +51,7 @@ def test_one_teacher_two_students(browser, classroom_url):
     teacher.get_by_role("button", name="Make a room").click()
     expect(teacher.locator("h1", has_text="Room ")).to_be_visible(timeout=60_000)
     code = teacher.locator("h1", has_text="Room ").inner_text().split()[-1]
-    expect(teacher.locator(f"{MAIN} img").first).to_be_visible()  # the QR code
+    expect(teacher.locator(f"{MAIN} img").first).to_be_visible(timeout=30_000)  # the QR code
     teacher.get_by_role("button", name="Ask the class").click()
     board = teacher.locator(MAIN)
     expect(board).to_contain_text("0 of 0", timeout=30_000)
@@ -80,3 +85,44 @@ def test_one_teacher_two_students(browser, classroom_url):
         assert_no_exception(page)
     for context in (teacher_ctx, ada_ctx, bo_ctx):
         context.close()
+
+
+
+def test_crafted_widget_messages_from_a_student_change_nothing(classroom_server):
+    """A student's websocket sends the teacher's reveal/close/ask widget ids, also as the board's fragment: ignored."""
+    import asyncio
+    import sqlite3
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    from quiz import PageSession, make_room
+
+    url, db = classroom_server
+
+    async def attack() -> str:
+        teacher, code, _ = await make_room(url)
+        board = next(iter(teacher.timers))
+        student = await PageSession.open(url, f"room={code}")
+        await student.run({"cr_nickname": "mallory", "cr_join_submit": True})
+        for key in ("cr_reveal", "cr_close", "cr_ask"):
+            student.last.widgets[key] = teacher.last.widgets[key]
+            drawn = await student.run({key: True})
+            assert not drawn.exceptions and "cr_reveal" not in drawn.widgets
+            student.last.widgets[key] = teacher.last.widgets[key]
+            try:
+                await student.run({key: True}, fragment=board, timeout_s=10)
+            except asyncio.TimeoutError:
+                pass  # a fragment this session never drew: the server may drop the request unanswered
+        await teacher.close()
+        await student.close()
+        return code
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:  # Playwright's sync API holds this thread's event loop
+        code = pool.submit(lambda: asyncio.run(attack())).result(timeout=300)
+    with sqlite3.connect(db) as raw:
+        closed, revealed, asked = raw.execute(
+            "SELECT r.closed, q.revealed, (SELECT COUNT(*) FROM questions WHERE room = r.code) FROM rooms r "
+            "JOIN questions q ON q.id = r.current WHERE r.code = ?", (code,)).fetchone()
+    assert (closed, revealed, asked) == (0, 0, 1)
