@@ -210,23 +210,18 @@ async def after_restart(url: str, code: str, key: str, me: str, students: int) -
     return drawn.metrics.get("Answers") == f"{students} of {students}" and mine
 
 
-def run_quiz(start_server, students: int, idle_s: float) -> dict:
+def run_quiz(streamlit_server, students: int, idle_s: float) -> dict:
     """Round, kill -9 mid-question, restart on the same file, check; the figures as one dict."""
     db = Path(tempfile.mkdtemp(prefix="attnviz-quiz-")) / "classroom.sqlite3"
-    os.environ["ATTNVIZ_CLASSROOM_DB"] = str(db)
-    proc, url = start_server()
-    try:
-        got = asyncio.run(quiz_round(url, proc.pid, students, idle_s))
-    finally:
-        proc.send_signal(signal.SIGKILL)  # no clean shutdown: the question is still open
-        proc.wait(timeout=20)
+    env = {"ATTNVIZ_CLASSROOM_DB": str(db)}
+    with streamlit_server(env) as server:
+        try:
+            got = asyncio.run(quiz_round(server.url, server.pid, students, idle_s))
+        finally:
+            os.kill(server.pid, signal.SIGKILL)  # no clean shutdown: the question is still open
     stored = recorded(db, got["code"])
-    proc, url = start_server()
-    try:
-        survived = asyncio.run(after_restart(url, got["code"], got["key"], got["me"], students))
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    with streamlit_server(env) as server:
+        survived = asyncio.run(after_restart(server.url, got["code"], got["key"], got["me"], students))
     survived = survived and recorded(db, got["code"]) == stored
     return {"students": students, "recorded": stored, "lost": students - stored,
             "histogram_lag_s": got["histogram_lag_s"], "submit_p95_s": got["submit_p95_s"],

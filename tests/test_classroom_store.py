@@ -46,6 +46,15 @@ def test_store_path_from_the_setting(monkeypatch, tmp_path):
     assert store_module.default_path() == tmp_path / "data" / "attnviz" / "classroom.sqlite3"
 
 
+def test_classroom_settings_are_parsed_with_the_others():
+    from attnviz import settings
+
+    got = settings.parse({"ATTNVIZ_CLASSROOM_DB": " ~/c.db ", "ATTNVIZ_CLASSROOM_URL": "http://10.0.0.5:8501/ "})
+    assert got.classroom_db.endswith("/c.db") and not got.classroom_db.startswith("~")
+    assert got.classroom_url == "http://10.0.0.5:8501"
+    assert settings.parse({}).classroom_db is None
+
+
 @pytest.mark.parametrize("guess", ["", None, "wrong", "CODE"], ids=["empty", "none", "guessed", "room-code"])
 def test_store_student_cannot_act_as_teacher(db, guess):
     store = Store(db)

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from attnviz import settings
 from attnviz.errors import InputError
 
 ROOM_HOURS = 12.0
@@ -27,8 +28,8 @@ MAX_NICKNAME_CHARS = 40
 # No 0/O, 1/I/L: a code read off a projector is typed right the first time.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 5
-DB_VARIABLE = "ATTNVIZ_CLASSROOM_DB"
-URL_VARIABLE = "ATTNVIZ_CLASSROOM_URL"  # the app's address as students reach it, when the teacher's is localhost
+DB_VARIABLE = settings.CLASSROOM_DB
+URL_VARIABLE = settings.CLASSROOM_URL  # the app's address as students reach it, when the teacher's is localhost
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rooms (
@@ -86,16 +87,16 @@ class Answer:
 
 def default_path() -> Path:
     """The file named by ATTNVIZ_CLASSROOM_DB, else classroom.sqlite3 in the user's data folder."""
-    named = os.environ.get(DB_VARIABLE, "").strip()
+    named = settings.current().classroom_db
     if named:
-        return Path(named).expanduser()
+        return Path(named)
     base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     return base / "attnviz" / "classroom.sqlite3"
 
 
 def public_url() -> str:
     """ATTNVIZ_CLASSROOM_URL without a trailing slash, or "" when unset."""
-    return os.environ.get(URL_VARIABLE, "").strip().rstrip("/")
+    return settings.current().classroom_url
 
 
 def _hash(key: str) -> bytes:

@@ -18,8 +18,8 @@ SHOTS = os.environ.get("ATTNVIZ_SHOTS")  # a folder: save the projector and phon
 @pytest.fixture(scope="module")
 def classroom_server(tmp_path_factory):
     db = tmp_path_factory.mktemp("classroom") / "classroom.sqlite3"
-    with streamlit_server({"ATTNVIZ_CLASSROOM_DB": str(db)}) as url:
-        yield url, db
+    with streamlit_server({"ATTNVIZ_CLASSROOM_DB": str(db)}) as server:
+        yield server.url, db
 
 
 @pytest.fixture
