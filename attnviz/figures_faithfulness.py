@@ -19,10 +19,12 @@ from attnviz.types import Token
 RANDOM_NAME = "random ranking"
 
 
-def deletion_curves(board: Scoreboard, height: int = 340) -> go.Figure:
+def deletion_curves(board: Scoreboard, height: int = 440) -> go.Figure:
     """p(target) as each method's top tokens are deleted, bin by bin (0 % = the whole text); random dashed."""
     random = board.random
-    x = [0, *random.bins]
+    # Bins at even steps (0, 1, 5, 10, 20, 50 % would crowd the first ones together on a linear axis).
+    x = list(range(len(random.bins) + 1))
+    percent = ["0 %", *(f"{k} %" for k in random.bins)]
     fig = go.Figure()
     for name, result in board.results.items():
         label = html.escape(METHODS.get(name, name), quote=False)
@@ -30,7 +32,7 @@ def deletion_curves(board: Scoreboard, height: int = 340) -> go.Figure:
             go.Scatter(
                 x=x, y=[result.p_full, *result.p_without], mode="lines+markers", name=label,
                 customdata=[0, *result.removed],
-                hovertemplate=label + "<br>top %{x} % (%{customdata} tokens) deleted<br>p = %{y:.3f}<extra></extra>",
+                hovertemplate=label + "<br>top %{customdata} tokens deleted<br>p = %{y:.3f}<extra></extra>",
             )
         )
     fig.add_trace(
@@ -42,10 +44,11 @@ def deletion_curves(board: Scoreboard, height: int = 340) -> go.Figure:
     )
     target = html.escape(board.target, quote=False)
     fig.update_layout(
-        title=dict(text=f"Deletion curves: p({target}) as the top tokens are deleted"),
-        xaxis=dict(title=dict(text="top tokens deleted (% of the words)"), tickmode="array", tickvals=x),
-        yaxis=dict(title=dict(text=f"p({target})"), range=[0, 1]),
-        height=height, margin=dict(l=10, r=10, t=50, b=10), legend=dict(font=dict(size=11)),
+        title=dict(text=f"Deletion curves, p({target})"),
+        xaxis=dict(title=dict(text="top tokens deleted (% of the words)"), tickmode="array", tickvals=x, ticktext=percent),
+        yaxis=dict(title=dict(text=f"p({target})"), range=[0, 1.02]),
+        height=height, margin=dict(l=10, r=10, t=50, b=10),
+        legend=dict(font=dict(size=11), orientation="h", yanchor="top", y=-0.25, x=0),
     )
     return fig
 

@@ -22,10 +22,11 @@ def _board():
 def test_deletion_curves_one_line_per_method_and_a_dashed_random():
     fig = deletion_curves(_board())
     assert [t.name for t in fig.data] == ["Rollout", "mine", "random ranking (mean of 5)"]
-    assert list(fig.data[0].x) == [0, 10, 50] and list(fig.data[0].y) == [0.9, 0.5, 0.2]
+    assert list(fig.data[0].x) == [0, 1, 2] and list(fig.data[0].y) == [0.9, 0.5, 0.2]
+    assert list(fig.layout.xaxis.ticktext) == ["0 %", "10 %", "50 %"]
     assert fig.data[-1].line.dash == "dash"
-    assert fig.layout.yaxis.range == (0, 1)
-    assert "p(&lt;pos&gt;)" in fig.layout.title.text
+    assert fig.layout.yaxis.range == (0, 1.02)
+    assert fig.layout.title.text == "Deletion curves, p(&lt;pos&gt;)"
 
 
 def test_value_norm_heatmap_keeps_duplicates_and_scales_to_its_maximum():

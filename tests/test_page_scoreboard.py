@@ -28,7 +28,7 @@ def test_scoreboard_waits_for_its_button_then_scores_six_methods():
     table = _frame(at, "comprehensiveness ↑")
     assert list(table["method"]) == [*METHODS.values(), "random ranking (mean of 5)"]
     assert table["comprehensiveness ↑"].between(-1, 1).all()
-    assert any(t.startswith("Deletion curves: p(negative)") for t in _titles(at))
+    assert any(t.startswith("Deletion curves, p(negative)") for t in _titles(at))
     assert "methods beat chance here" in " ".join(t.value for t in at.text)
     assert any("higher is better" in m.value for m in at.markdown)
     # A rerun (another widget) keeps the board for the same text and class without clicking again.

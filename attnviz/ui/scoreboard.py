@@ -68,14 +68,17 @@ def scoreboard_section(analysis: Analysis, choice: ModelChoice, target: str) -> 
     if board is None:
         return
     table = pd.DataFrame(board.rows() + [_random_row(board)]).rename(columns=COLUMNS)
-    left, right = st.columns([3, 2])
-    left.dataframe(
+    st.dataframe(
         table, hide_index=True, key="scoreboard", width="stretch",
-        column_config={c: st.column_config.NumberColumn(format="%+.3f" if "vs" in c else "%.3f") for c in table.columns[1:]},
+        column_config={"method": st.column_config.TextColumn(width="medium")} | {
+            c: st.column_config.NumberColumn(format="%+.3f" if "vs" in c else "%.3f", width="small")
+            for c in table.columns[1:]
+        },
     )
+    left, right = st.columns([1, 1])
     left.text(reading(board))
+    left.markdown(READING)
     right.plotly_chart(figures_faithfulness.deletion_curves(board), key="deletion_curves")
-    st.markdown(READING)
 
 
 def _compute(text: str, choice: ModelChoice, target: str) -> Scoreboard:
