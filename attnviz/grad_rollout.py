@@ -40,10 +40,14 @@ def weighted_rollout(attentions: np.ndarray, gradients: np.ndarray) -> np.ndarra
     att, grad = np.asarray(attentions, np.float64), np.asarray(gradients, np.float64)
     if att.shape != grad.shape or att.ndim != 4 or att.shape[2] != att.shape[3]:
         raise ValueError(f"attentions {att.shape} and gradients {grad.shape} must both be [layers, heads, T, T]")
-    relevance = np.eye(att.shape[-1])
-    for layer in range(att.shape[0]):
-        mixed = np.maximum(grad[layer] * att[layer], 0.0).mean(axis=0)  # [T, T]: Ā of this layer
-        relevance = relevance + mixed @ relevance
+    return accumulate(np.maximum(grad * att, 0.0).mean(axis=1))
+
+
+def accumulate(mixed: np.ndarray) -> np.ndarray:
+    """R float64[query, key] from each layer's Ā float[layers, query, key]: R = I, then R ← R + Ā R per layer."""
+    relevance = np.eye(mixed.shape[-1])
+    for layer_mix in np.asarray(mixed, np.float64):
+        relevance = relevance + layer_mix @ relevance
     return relevance
 
 
@@ -70,7 +74,8 @@ def grad_rollout(
     with loaded.gate.hold(), torch.enable_grad():
         out = loaded.model(input_ids=ids, attention_mask=torch.ones_like(ids), output_attentions=True, return_dict=True)
         attentions = tuple(out.attentions or ())
-        stacked = stack_attentions([a.detach().float().cpu().numpy() for a in attentions], loaded.n_layers)
+        if len(attentions) != loaded.n_layers:
+            stack_attentions(attentions, loaded.n_layers)  # raises the error that says why
         if classes is None:
             probs = torch.softmax(out.logits[0, -1].double(), dim=-1)  # next token after the text
             index = _next_token(target, int(probs.argmax()), probs.numel())
@@ -81,8 +86,9 @@ def grad_rollout(
             name = classes.names[index]
         # Only the attention tensors are asked for, so no weight gradients are computed.
         grads = torch.autograd.grad(probs[index], attentions)
-    gradients = np.stack([g.detach().double().cpu().numpy()[0] for g in grads])  # [L, H, T, T]
-    relevance = weighted_rollout(stacked, gradients)
+        # Ā per layer in torch: only [L, T, T] crosses to NumPy, not the [L, H, T, T] gradients.
+        mixed = torch.stack([(g[0].double() * a[0].detach().double()).clamp_min(0).mean(dim=0) for a, g in zip(attentions, grads)])
+    relevance = accumulate(mixed.cpu().numpy())
     query = len(enc.tokens) - 1 if loaded.kind == "causal" else 0
     return GradRollout(cleaned.text, enc.tokens, name, query, relevance, relevance[query].copy())
 

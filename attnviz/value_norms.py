@@ -116,7 +116,7 @@ def value_norms(text: str, model: LoadedModel | str | None = None, max_tokens: i
             for handle in handles:
                 handle.remove()
     attentions = stack_attentions([a.detach().float().cpu().numpy() for a in (out.attentions or ())], loaded.n_layers)
-    result = (attentions.astype(np.float64) * norms.cpu().numpy()[:, :, None, :]).astype(np.float32)
+    result = attentions * norms.float().cpu().numpy()[:, :, None, :]  # float32[L, H, T, T]
     result.flags.writeable = False
     return result
 
