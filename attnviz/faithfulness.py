@@ -107,8 +107,9 @@ def probabilities(loaded: LoadedModel, classes: Labels, sequences: Sequence[tupl
             for start in range(0, len(group), step):
                 chunk = group[start : start + step]
                 ids = torch.tensor(chunk, dtype=torch.long, device=loaded.device)  # [B, T]
-                out = loaded.model(input_ids=ids, attention_mask=torch.ones_like(ids), return_dict=True)
-                probs = torch.softmax(class_scores(loaded, out, classes).double(), dim=-1).cpu().numpy()
+                mask = torch.ones_like(ids)
+                out = loaded.model(input_ids=ids, attention_mask=mask, return_dict=True)
+                probs = torch.softmax(class_scores(out, mask, classes).double(), dim=-1).cpu().numpy()
                 found.update(zip(chunk, probs))
     return found
 

@@ -72,7 +72,8 @@ def grad_rollout(
     enc = encode(cleaned.text, loaded.tokenizer, limit)
     ids = torch.tensor([list(enc.input_ids)], dtype=torch.long, device=loaded.device)
     with loaded.gate.hold(), torch.enable_grad():
-        out = loaded.model(input_ids=ids, attention_mask=torch.ones_like(ids), output_attentions=True, return_dict=True)
+        mask = torch.ones_like(ids)
+        out = loaded.model(input_ids=ids, attention_mask=mask, output_attentions=True, return_dict=True)
         attentions = tuple(out.attentions or ())
         if len(attentions) != loaded.n_layers:
             stack_attentions(attentions, loaded.n_layers)  # raises the error that says why
@@ -81,7 +82,7 @@ def grad_rollout(
             index = _next_token(target, int(probs.argmax()), probs.numel())
             name = loaded.tokenizer.decode([index])
         else:
-            probs = torch.softmax(class_scores(loaded, out, classes)[0].double(), dim=-1)
+            probs = torch.softmax(class_scores(out, mask, classes)[0].double(), dim=-1)
             index = target_index(target, classes.names, int(probs.argmax()))
             name = classes.names[index]
         # Only the attention tensors are asked for, so no weight gradients are computed.

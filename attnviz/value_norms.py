@@ -10,60 +10,41 @@ so x_j is exactly the layer's input the model uses (after the layer norm, for pr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from attnviz.analysis import _resolve
-from attnviz.errors import AttnvizError
+from attnviz.architectures import SUPPORTED, attr_path, layers_of
+from attnviz.errors import UnsupportedModelError
 from attnviz.extraction import stack_attentions
-from attnviz.heads import attr_path
 from attnviz.loading import LoadedModel
 from attnviz.tokens import clean_text, encode
 
 
-@dataclass(frozen=True)
-class ValueLayout:
-    """Where one architecture keeps its value and attention output projections (paths below ``base_model``)."""
+def value_modules(model: Any) -> tuple[int | None, list[tuple[Any, Any]]]:
+    """(which third of a fused q|k|v output holds the values, or None; (value, output projection) per layer).
 
-    layers: str
-    value: str
-    output: str
-    value_part: int | None = None  # fused q|k|v projection (GPT-2's c_attn): the values are this third
-    conv1d: bool = False  # weights stored [in, out] (GPT-2's Conv1D) instead of nn.Linear's [out, in]
-
-
-LAYOUTS = (
-    ValueLayout("encoder.layer", "attention.self.value", "attention.output.dense"),  # BERT, RoBERTa, ELECTRA, MiniLM
-    ValueLayout("transformer.layer", "attention.v_lin", "attention.out_lin"),  # DistilBERT
-    ValueLayout("h", "attn.c_attn", "attn.c_proj", value_part=2, conv1d=True),  # GPT-2
-    ValueLayout("layers", "self_attn.v_proj", "self_attn.o_proj"),  # Llama, Mistral, Qwen2, SmolLM2
-)
-
-
-def value_modules(model: Any) -> tuple[ValueLayout, list[tuple[Any, Any]]]:
-    """The layout and (value projection, output projection) of every layer; AttnvizError for other models."""
-    base = getattr(model, "base_model", model)
-    for layout in LAYOUTS:
-        layers = attr_path(base, layout.layers)
-        if layers is None or not hasattr(layers, "__len__") or len(layers) == 0:
-            continue
-        found = [(attr_path(layer, layout.value), attr_path(layer, layout.output)) for layer in layers]
-        if all(v is not None and o is not None for v, o in found):
-            return layout, found
-    architecture = ", ".join(getattr(model.config, "architectures", None) or [type(model).__name__])
-    raise AttnvizError(
-        f"Value-norm attention needs each layer's value and output projections; attnviz knows where BERT-family "
-        f"models (BERT, RoBERTa, ELECTRA, MiniLM, DistilBERT), GPT-2 and Llama-style models keep them, but not "
-        f"{architecture}. Pick the built-in model in the sidebar."
-    )
+    The modules come from the one table of attention layouts (``attnviz.architectures``); other models raise
+    UnsupportedModelError naming the architecture.
+    """
+    found = layers_of(model)
+    if found is None:
+        architecture = ", ".join(getattr(model.config, "architectures", None) or [type(model).__name__])
+        raise UnsupportedModelError(
+            f"Value-norm attention needs each layer's value and output projections; attnviz knows where {SUPPORTED} "
+            f"keep them, but not {architecture}. Pick the built-in model in the sidebar."
+        )
+    layout, layers = found
+    value_path, part = (layout.v, None) if layout.v else (layout.qkv, 2)  # GPT-2's c_attn: q | k | v
+    return part, [(attr_path(layer, value_path), attr_path(layer, layout.output)) for layer in layers]
 
 
-def output_rows(projection: Any, layout: ValueLayout, n_heads: int):
+def output_rows(projection: Any, n_heads: int):
     """torch float64[heads, head_dim, D]: W_O,h, the rows of the output projection that read head h (x @ W form)."""
     weight = projection.weight.detach().double()
-    w = weight if layout.conv1d else weight.T  # [heads × head_dim, D]
+    # transformers' Conv1D (GPT-2) stores [in, out] and computes x @ W; nn.Linear stores [out, in].
+    w = weight if type(projection).__name__ == "Conv1D" else weight.T  # [heads × head_dim, D]
     return w.reshape(n_heads, -1, w.shape[-1])
 
 
@@ -86,7 +67,7 @@ def value_norms(text: str, model: LoadedModel | str | None = None, max_tokens: i
     import torch
 
     loaded = _resolve(model)
-    layout, modules = value_modules(loaded.model)
+    part, modules = value_modules(loaded.model)
     n_heads = loaded.n_heads
     limit = loaded.max_tokens if max_tokens is None else max(2, min(int(max_tokens), loaded.max_tokens))
     enc = encode(clean_text(text).text, loaded.tokenizer, limit)
@@ -95,8 +76,8 @@ def value_norms(text: str, model: LoadedModel | str | None = None, max_tokens: i
     def record(layer: int):
         def hook(module, args, output):
             out = output[0]  # [T, width]
-            if layout.value_part is not None:
-                out = out.chunk(3, dim=-1)[layout.value_part]
+            if part is not None:
+                out = out.chunk(3, dim=-1)[part]
             values[layer] = out.detach()
 
         return hook
@@ -110,7 +91,7 @@ def value_norms(text: str, model: LoadedModel | str | None = None, max_tokens: i
                 out = loaded.model(input_ids=ids, attention_mask=torch.ones_like(ids), output_attentions=True,
                                    return_dict=True)
                 norms = torch.stack(
-                    [transformed_norms(values[i], output_rows(o, layout, n_heads), n_heads) for i, (_, o) in enumerate(modules)]
+                    [transformed_norms(values[i], output_rows(o, n_heads), n_heads) for i, (_, o) in enumerate(modules)]
                 )  # [L, H, T]
         finally:
             for handle in handles:
