@@ -17,10 +17,14 @@ from attnviz.errors import (
     ModelLoadError,
     ResourceError,
 )
+from attnviz.faithfulness import Faithfulness, faithfulness
+from attnviz.grad_rollout import GradRollout, grad_rollout
 from attnviz.head_stats import HeadStats, ablate, head_importance, head_statistics
 from attnviz.loading import BUILTIN_CHOICES, BUILTIN_NAME, BUILTIN_ZERO_SHOT_NAME, LoadedModel, load_model
 from attnviz.rollout import raw_attention, rollout
+from attnviz.scoreboard import Scoreboard, scoreboard
 from attnviz.types import Analysis, Prediction, Token
+from attnviz.value_norms import value_norms
 from attnviz.views import View, hide_special, merge_subwords
 
 __all__ = [
@@ -30,11 +34,18 @@ __all__ = [
     "Analysis",
     "AttentionDifference",
     "Attribution",
+    "Faithfulness",
+    "GradRollout",
+    "Scoreboard",
     "HeadStats",
     "View",
     "ablate",
     "attention_difference",
     "attribute",
+    "faithfulness",
+    "grad_rollout",
+    "scoreboard",
+    "value_norms",
     "head_importance",
     "head_statistics",
     "hide_special",

@@ -5,6 +5,7 @@ import streamlit as st
 from attnviz import figures
 from attnviz.loading import BUILTIN_NAME
 from attnviz.ui import explain as ui
+from attnviz.ui import scoreboard
 from attnviz.ui.inspect import init_from_url, remember_text, sync_url
 from attnviz.ui.run import run_analysis
 from attnviz.ui.sidebar import model_sidebar
@@ -42,6 +43,12 @@ with right:
 
 st.subheader("Attention vs gradients, token by token")
 ui.attribution_section(analysis, choice, target, method)
+
+st.subheader("Which explanation is faithful?")
+scoreboard.scoreboard_section(analysis, choice, target)
+
+st.subheader("Attention weighted by the values")
+scoreboard.value_norm_section(analysis, choice)
 
 st.subheader("Every head")
 ui.head_table_section(analysis, choice)
