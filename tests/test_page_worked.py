@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.apptest import APP, open_page
 
-from attnviz import presets
+from attnviz.teaching import examples
 from attnviz.attention_math import sdpa_steps
 
 PAGE = "pages/2_Worked_example.py"
@@ -58,7 +58,7 @@ def test_next_walks_through_every_step_and_writes_it_to_the_url():
 def test_scores_step_shows_the_chosen_cell_as_a_sum():
     at = _page({"example": "article", "step": "scores"})
     _ok(at)
-    s = sdpa_steps(presets.article_fixed().q, presets.article_fixed().k, presets.article_fixed().v)
+    s = sdpa_steps(examples.article_fixed().q, examples.article_fixed().k, examples.article_fixed().v)
     assert any(rf"4 \cdot 7 + 5 \cdot 8 + 6 \cdot 9 = {int(s.scores[1, 0])}" in x.value for x in at.latex)
     at.selectbox(key="we_cell_col").set_value(1).run()
     assert any(rf"4 \cdot 10 + 5 \cdot 11 + 6 \cdot 12 = {int(s.scores[1, 1])}" in x.value for x in at.latex)
@@ -129,7 +129,7 @@ def test_random_example_changes_with_the_seed():
 
 
 def test_check_my_answer_marks_right_and_wrong_and_names_the_first_wrong_cell():
-    ex = presets.clean_example()
+    ex = examples.clean_example()
     s = sdpa_steps(ex.q, ex.k, ex.v)
     at = _page()
     at.text_area(key="we_answer_scores").set_value("\n".join(" ".join(str(int(x)) for x in r) for r in s.scores))

@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from attnviz import presets
-from attnviz.attention_math import STEP_IDS, AttentionSteps, ShapeError, Step, Table, causal_mask, sdpa_steps
-from attnviz.figures_teaching import saturation_figure
-from attnviz.presets import EXAMPLE_IDS, EXAMPLE_TITLES
-from attnviz.teaching import CellWork, cell_shape, cell_work
+from attnviz.teaching import examples
+from attnviz.teaching.sdpa import STEP_IDS, AttentionSteps, ShapeError, causal_mask, sdpa_steps
+from attnviz.teaching.steps import Step, Table
+from attnviz.teaching.figures import saturation_figure
+from attnviz.teaching.examples import EXAMPLE_IDS, EXAMPLE_TITLES
+from attnviz.teaching.cells import CellWork, cell_shape, cell_work
 from attnviz.ui.worked_tables import COMPACT_KEEP, COMPACT_MAX, Axes, indexed, is_compact, styled
 
 STEP_LABELS = {"inputs": "Q, K, V", "scores": "QKᵀ", "scaled": "÷ √d_k", "masked": "mask", "softmax": "softmax",
@@ -42,8 +43,8 @@ def init_state() -> None:
     """Example and step from the URL once per session; the text typed on Inspect becomes this page's text."""
     if not st.session_state.get("we_url_applied"):
         params = st.query_params
-        st.session_state.setdefault("we_example", presets.parse_choice(params.get("example"), EXAMPLE_IDS))
-        st.session_state.setdefault("we_step", presets.parse_choice(params.get("step"), STEP_IDS))
+        st.session_state.setdefault("we_example", examples.parse_choice(params.get("example"), EXAMPLE_IDS))
+        st.session_state.setdefault("we_step", examples.parse_choice(params.get("step"), STEP_IDS))
         if st.session_state["we_step"] == "masked":
             st.session_state["we_causal"] = True
         st.session_state["we_url_applied"] = True
@@ -81,20 +82,20 @@ def toy_worked(example_id: str) -> Worked | None:
     return Worked(steps, Axes(names, names))
 
 
-def _sqrt_dk_controls() -> presets.Example:
+def _sqrt_dk_controls() -> examples.Example:
     st.session_state["we_loaded"] = "sqrt_dk"
     a, b, c = st.columns(3)
-    d_k = a.select_slider("d_k", presets.SATURATION_DIMS, value=64, key="we_sqrt_dk")
+    d_k = a.select_slider("d_k", examples.SATURATION_DIMS, value=64, key="we_sqrt_dk")
     scale = b.toggle("Divide by √d_k", value=True, key="we_scale")
     seed = c.number_input("Seed", 0, 1_000_000, key="we_seed")
-    st.plotly_chart(saturation_figure(presets.saturation(), int(d_k), bool(scale)), key="we_saturation")
-    return presets.sqrt_dk_example(int(d_k), int(seed))
+    st.plotly_chart(saturation_figure(examples.saturation(), int(d_k), bool(scale)), key="we_saturation")
+    return examples.sqrt_dk_example(int(d_k), int(seed))
 
 
-def _editable(example_id: str) -> presets.Example:
+def _editable(example_id: str) -> examples.Example:
     if st.session_state.get("we_loaded") != example_id:
         seed = int(st.session_state.get("we_seed", 0))
-        _load(presets.random_example(seed) if example_id == "random" else presets.example(example_id))
+        _load(examples.random_example(seed) if example_id == "random" else examples.example(example_id))
         st.session_state["we_loaded"] = example_id
     if example_id == "random":
         a, b = st.columns([1, 3])
@@ -104,11 +105,11 @@ def _editable(example_id: str) -> presets.Example:
     with st.expander("Edit the numbers: Q, K, V and the token names", expanded=example_id == "random"):
         if example_id != "single":
             a, b, c = st.columns(3)
-            a.number_input("Tokens", presets.MIN_TOKENS, presets.MAX_TOKENS, key="we_n_tokens", on_change=_resize)
-            b.number_input("d_k (length of q and k)", 1, presets.MAX_DIMS, key="we_d_k", on_change=_resize)
-            c.number_input("d_v (length of v)", 1, presets.MAX_DIMS, key="we_d_v", on_change=_resize)
+            a.number_input("Tokens", examples.MIN_TOKENS, examples.MAX_TOKENS, key="we_n_tokens", on_change=_resize)
+            b.number_input("d_k (length of q and k)", 1, examples.MAX_DIMS, key="we_d_k", on_change=_resize)
+            c.number_input("d_v (length of v)", 1, examples.MAX_DIMS, key="we_d_v", on_change=_resize)
         n = len(values["q"])
-        tokens = presets.token_names(st.text_input("Token names, separated by commas", key="we_token_names"), n)
+        tokens = examples.token_names(st.text_input("Token names, separated by commas", key="we_token_names"), n)
         version = st.session_state["we_editor_version"]
         cols = st.columns(3)
         edited = {
@@ -116,8 +117,8 @@ def _editable(example_id: str) -> presets.Example:
             for col, name in zip(cols, ("q", "k", "v"))
         }
     st.session_state["we_edited"] = {"tokens": list(tokens), **{k: v.tolist() for k, v in edited.items()}}
-    note = presets.example(example_id).note if example_id != "random" else f"Random whole numbers (seed {st.session_state['we_seed']})."
-    return presets.Example(example_id, tokens, edited["q"], edited["k"], edited["v"], note)
+    note = examples.example(example_id).note if example_id != "random" else f"Random whole numbers (seed {st.session_state['we_seed']})."
+    return examples.Example(example_id, tokens, edited["q"], edited["k"], edited["v"], note)
 
 
 def _editor(col, label: str, matrix: list, rows: tuple[str, ...], key: str) -> np.ndarray:
@@ -126,7 +127,7 @@ def _editor(col, label: str, matrix: list, rows: tuple[str, ...], key: str) -> n
     return col.data_editor(frame, key=key, num_rows="fixed").to_numpy(dtype=np.float64)
 
 
-def _load(example: presets.Example) -> None:
+def _load(example: examples.Example) -> None:
     st.session_state["we_values"] = {"q": example.q.tolist(), "k": example.k.tolist(), "v": example.v.tolist()}
     st.session_state["we_token_names"] = ", ".join(example.tokens)
     st.session_state["we_n_tokens"], st.session_state["we_d_k"] = example.q.shape
@@ -141,8 +142,8 @@ def _sizes() -> tuple[int, int, int]:
 
 def _reroll() -> None:
     n, d_k, d_v = _sizes()
-    example = presets.random_example(int(st.session_state.get("we_seed", 0)), n, d_k, d_v)
-    _load(presets.Example("random", presets.token_names(st.session_state.get("we_token_names", ""), n),
+    example = examples.random_example(int(st.session_state.get("we_seed", 0)), n, d_k, d_v)
+    _load(examples.Example("random", examples.token_names(st.session_state.get("we_token_names", ""), n),
                           example.q, example.k, example.v))
 
 
@@ -157,8 +158,8 @@ def _resize() -> None:
         return
     n, d_k, d_v = _sizes()
     last = st.session_state.get("we_edited") or st.session_state["we_values"]
-    q, k, v = (presets.resize(np.array(last[m], dtype=float), n, d) for m, d in (("q", d_k), ("k", d_k), ("v", d_v)))
-    _load(presets.Example("edited", presets.token_names(st.session_state.get("we_token_names", ""), n), q, k, v))
+    q, k, v = (examples.resize(np.array(last[m], dtype=float), n, d) for m, d in (("q", d_k), ("k", d_k), ("v", d_v)))
+    _load(examples.Example("edited", examples.token_names(st.session_state.get("we_token_names", ""), n), q, k, v))
 
 
 def step_navigation(steps: AttentionSteps) -> Step:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from attnviz.figures_teaching import comparison_figure
-from attnviz.qkv import MATCH_TOLERANCE, ModelQKV, Recomputed, recompute
+from attnviz.teaching.figures import comparison_figure
+from attnviz.teaching.real_model import MATCH_TOLERANCE, ModelQKV, Recomputed, recompute
 from attnviz.tokens import has_visible_text
 from attnviz.ui.cache import get_model_qkv
 from attnviz.ui.run import safely

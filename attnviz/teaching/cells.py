@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from attnviz.attention_math import AttentionSteps, format_number
+from attnviz.teaching.sdpa import AttentionSteps, format_number
 
 # Long vectors (d_k = 32 in a real model) show the first terms, "…", the last term and the count.
 MAX_TERMS = 8

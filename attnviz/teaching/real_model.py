@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from attnviz.attention_math import AttentionSteps, sdpa_steps
+from attnviz.teaching.sdpa import AttentionSteps, sdpa_steps
 from attnviz.errors import AttnvizError, InputError
 from attnviz.extraction import stack_attentions
 from attnviz.loading import LoadedModel
