@@ -153,7 +153,7 @@ def test_check_my_answer_bad_input_says_how_to_type():
 
 def test_presentation_toggle_keeps_the_page_working():
     at = _page({"step": "softmax"})
-    at.toggle(key="we_presentation").set_value(True).run()
+    at.toggle(key="presentation").set_value(True).run()
     _ok(at)
     assert at.subheader[0].value.startswith("Step 4 of 5")
 

@@ -14,20 +14,13 @@ from attnviz.teaching.steps import Step, Table
 from attnviz.teaching.figures import saturation_figure
 from attnviz.teaching.examples import EXAMPLE_IDS, EXAMPLE_TITLES
 from attnviz.teaching.cells import CellWork, cell_shape, cell_work
+from attnviz.ui import state
+from attnviz.ui.state import clamp_index
 from attnviz.ui.worked_tables import COMPACT_KEEP, COMPACT_MAX, Axes, indexed, is_compact, styled
 
 STEP_LABELS = {"inputs": "Q, K, V", "scores": "QKᵀ", "scaled": "÷ √d_k", "masked": "mask", "softmax": "softmax",
                "output": "· V"}
 SIDE_BY_SIDE_COLUMNS = 16
-# Static CSS, no user text: larger type for a projector.
-PRESENTATION_CSS = """<style>
-[data-testid="stMain"] [data-testid="stMarkdownContainer"] p, [data-testid="stMain"] li { font-size: 1.45rem; }
-[data-testid="stMain"] [data-testid="stTable"] td, [data-testid="stMain"] [data-testid="stTable"] th {
-  font-size: 1.5rem !important; padding: 0.35rem 0.7rem !important; }
-[data-testid="stMain"] .katex { font-size: 1.7em !important; }
-[data-testid="stMain"] [data-baseweb="select"] div { font-size: 1.3rem; }
-[data-testid="stMain"] h1 { font-size: 3rem; } [data-testid="stMain"] h2, [data-testid="stMain"] h3 { font-size: 2.1rem; }
-</style>"""
 
 
 @dataclass(frozen=True)
@@ -41,6 +34,7 @@ class Worked:
 
 def init_state() -> None:
     """Example and step from the URL once per session; the text typed on Inspect becomes this page's text."""
+    state.keep(state.WORKED_KEPT)
     if not st.session_state.get("we_url_applied"):
         params = st.query_params
         st.session_state.setdefault("we_example", examples.parse_choice(params.get("example"), EXAMPLE_IDS))
@@ -48,17 +42,20 @@ def init_state() -> None:
         if st.session_state["we_step"] == "masked":
             st.session_state["we_causal"] = True
         st.session_state["we_url_applied"] = True
-    text = st.session_state.get("text")
+    # Inspect's text widget is dropped when this page runs; its kept copy is what the user typed there.
+    text = st.session_state.get(state.TEXT_MEMORY) or st.session_state.get(state.TEXT)
     if isinstance(text, str) and text.strip() and text != st.session_state.get("we_inspect_seen"):
         st.session_state["we_inspect_seen"] = st.session_state["we_text_memory"] = text
+        st.session_state.pop("we_text", None)
 
 
 def example_picker() -> str:
     left, right = st.columns([3, 1])
-    example_id = left.selectbox("Example", EXAMPLE_IDS, format_func=EXAMPLE_TITLES.get, key="we_example")
-    right.toggle("Presentation mode", key="we_presentation", help="Larger numbers and text for a projector.")
-    if st.session_state.get("we_presentation"):
-        st.html(PRESENTATION_CSS)
+    example_id = left.selectbox("Example", EXAMPLE_IDS, format_func=EXAMPLE_TITLES.get, key=state.WE_EXAMPLE,
+                                on_change=lambda: state.forget(state.WE_STEP))  # a new example starts at step 1
+    right.toggle("Students compute first", key=state.WE_HIDE_RESULTS,
+                 help="Hide each step's result and worked cell until you press Reveal.",
+                 on_change=lambda: st.session_state.pop("we_revealed", None))
     return str(example_id)
 
 
@@ -170,10 +167,12 @@ def step_navigation(steps: AttentionSteps) -> Step:
         st.session_state["we_step"] = "scaled" if st.session_state.get("we_step") == "masked" else ids[0]
     at = ids.index(st.session_state["we_step"])
     left, mid, right = st.columns([1.6, 6, 1.3])
-    left.button("◀ Previous", key="we_prev", on_click=_move, args=(ids, -1), disabled=at == 0)
+    left.button("◀ Previous", key="we_prev", on_click=_move, args=(ids, -1), disabled=at == 0, shortcut="Left",
+                help="Keyboard: ← (left arrow)")
     mid.radio("Step", ids, format_func=lambda i: f"{ids.index(i) + 1}. {STEP_LABELS[i]}", key="we_step",
               horizontal=True, label_visibility="collapsed")
-    right.button("Next ▶", key="we_next", on_click=_move, args=(ids, 1), disabled=at == len(ids) - 1)
+    right.button("Next ▶", key="we_next", on_click=_move, args=(ids, 1), disabled=at == len(ids) - 1,
+                 shortcut="Right", help="Keyboard: → (right arrow)")
     return all_steps[ids.index(st.session_state["we_step"])]
 
 
@@ -193,14 +192,20 @@ def show_step(worked: Worked, step: Step) -> None:
     # On a projector the numbers are large: one table per row, so none is squeezed or cut off.
     # Side by side only while every column fits (~16 in all on a laptop screen); otherwise one table per row.
     total = sum(_shown_columns(t) + 1 + t.row_sums for t in step.tables)
-    wide = st.session_state.get("we_presentation") or total > SIDE_BY_SIDE_COLUMNS
-    places = [st.container() for _ in step.tables] if wide else st.columns([_width(t) for t in step.tables])
-    for place, table in zip(places, step.tables):
+    wide = state.presentation() or total > SIDE_BY_SIDE_COLUMNS
+    hidden = _results_hidden(step)
+    shown = step.tables[:-1] if hidden else step.tables
+    places = [st.container() for _ in shown] if wide else st.columns([_width(t) for t in shown])
+    for place, table in zip(places, shown):
         place.markdown(f"**{table.name}** · {table.matrix.shape[0]}×{table.matrix.shape[1]}")
         place.table(styled(table, worked.axes, highlights))
         if is_compact(table):
             with place.expander(f"All values of {table.name}"):
                 st.dataframe(styled(table, worked.axes, highlights, decimals=6, compact=False).data)
+    if hidden:
+        st.info(f"Compute **{step.tables[-1].name}** yourself first, then press Reveal.")
+        st.button("Reveal the result", key=f"we_reveal_{step.id}", on_click=_reveal, args=(step.id,), type="primary")
+        return
     if work is not None:
         st.markdown("**The chosen cell, worked out:**")
         st.latex(work.latex)
@@ -208,6 +213,16 @@ def show_step(worked: Worked, step: Step) -> None:
             with st.expander("Every term of this sum"):
                 st.code(work.text, language=None, wrap_lines=True)
     st.caption("Numbers are rounded for display only; every computation uses the full float64 values.")
+
+
+def _results_hidden(step: Step) -> bool:
+    """In "students compute first" mode a step's result stays hidden until revealed (the inputs are given)."""
+    revealed = st.session_state.setdefault("we_revealed", set())
+    return bool(st.session_state.get(state.WE_HIDE_RESULTS)) and step.id != "inputs" and step.id not in revealed
+
+
+def _reveal(step_id: str) -> None:
+    st.session_state.setdefault("we_revealed", set()).add(step_id)
 
 
 def _shown_columns(table: Table) -> int:
@@ -225,9 +240,8 @@ def _pick_cell(worked: Worked, step: Step) -> CellWork | None:
         return None
     rows, cols = cell_shape(worked.steps, step.id)
     col_names = [f"d{c}" for c in range(cols)] if step.id == "output" else list(worked.axes.key)
-    for key, count in (("we_cell_row", rows), ("we_cell_col", cols)):
-        if not isinstance(st.session_state.get(key), int) or not 0 <= st.session_state[key] < count:
-            st.session_state[key] = min(1, count - 1)
+    clamp_index("we_cell_row", rows, 1)
+    clamp_index("we_cell_col", cols, 1)
     a, b = st.columns(2)
     row = a.selectbox("Work out the cell in row (query token)", range(rows),
                       format_func=lambda r: worked.axes.query[r], key="we_cell_row")
@@ -237,6 +251,4 @@ def _pick_cell(worked: Worked, step: Step) -> CellWork | None:
 
 
 def sync_url(example_id: str, step_id: str) -> None:
-    params = {"example": example_id, "step": step_id}
-    if dict(st.query_params) != params:
-        st.query_params.from_dict(params)
+    state.sync_url({"example": example_id, "step": step_id})
