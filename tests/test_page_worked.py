@@ -195,3 +195,32 @@ def test_real_model_mode_empty_text_asks_for_text():
     at.text_area(key="we_text").set_value("   ").run()
     assert not at.exception
     assert any("Enter some text" in m.value for m in at.info)
+
+
+def test_changing_the_example_starts_at_step_one():
+    at = _page({"example": "clean", "step": "output"})
+    at.selectbox(key="we_example").set_value("single").run()
+    _ok(at)
+    assert at.subheader[0].value.startswith("Step 1 of")
+
+
+def test_students_compute_first_hides_the_result_until_revealed():
+    at = _page({"example": "clean", "step": "scores"})
+    at.toggle(key="we_hide_results").set_value(True).run()
+    _ok(at)
+    assert not any("worked out" in m.value for m in at.markdown)
+    assert any("Compute **scores** yourself" in m.value for m in at.info)
+    at.button(key="we_reveal_scores").click().run()
+    assert any("worked out" in m.value for m in at.markdown)
+
+
+def test_worked_state_survives_a_trip_to_inspect():
+    at = _page({"example": "article", "step": "softmax"})
+    at.toggle(key="presentation").set_value(True).run()
+    at.switch_page("pages/1_Inspect.py").run()
+    at.switch_page(PAGE).run()
+    _ok(at)
+    assert at.selectbox(key="we_example").value == "article"
+    assert at.subheader[-1].value.startswith("Step 4 of") or any(
+        s.value.startswith("Step 4 of") for s in at.subheader)
+    assert at.toggle(key="presentation").value is True

@@ -68,7 +68,7 @@ def check_answer(name: str, typed: str, expected: np.ndarray, tolerance: float =
     expected = np.asarray(expected, dtype=np.float64)
     if answer.shape != expected.shape:
         return AnswerCheck(
-            name, False, f"Your {name} is {dims(answer)}, but it should be {dims(expected)} "
+            name, False, f"Your {name} matrix is {dims(answer)}, but it should be {dims(expected)} "
             f"({expected.shape[0]} rows of {expected.shape[1]} numbers).",
         )
     both_inf = np.isinf(answer) & np.isinf(expected) & (np.sign(answer) == np.sign(expected))

@@ -97,6 +97,11 @@ def attribution_summary(attribution: Attribution) -> str:
             f"{attribution.scores.sum():.4f}, f(text) − f(baseline) = {attribution.f_input - attribution.f_baseline:.4f} "
             f"(delta {attribution.convergence_delta:.1e})."
         )
+        lines.append(
+            "The scores explain the change from the baseline to the text, not the probability itself: when the "
+            "baseline already scores higher for this class than the text does, they sum to a negative number even "
+            "though the prediction is confident."
+        )
     else:
         lines.append("Gradient × input is a first-order estimate: its scores need not sum to the output.")
     return "\n".join(lines)

@@ -8,7 +8,7 @@ import streamlit as st
 
 from attnviz.classification import DEFAULT_LABELS, format_label_spec, parse_label_spec
 from attnviz.loading import BUILTIN_CHOICES, BUILTIN_NAME, BUILTIN_ZERO_SHOT_NAME
-from attnviz.ui.state import PRESENTATION, presentation
+from attnviz.ui.state import PRESENTATION, PRESENTATION_MEMORY, presentation
 
 OTHER = "Other: Hugging Face id or local folder…"
 # Static CSS, no user text: larger type for a projector on every page; wide tables scroll instead of being cut.
@@ -59,7 +59,11 @@ def model_sidebar() -> ModelChoice:
                 help="Without internet access only local folders (config.json, tokenizer, model.safetensors) work.",
             ).strip()
         st.session_state["model_memory"] = (choice, custom)
-        st.toggle("Presentation mode", key=PRESENTATION, help="Larger text, numbers and heatmaps for a projector.")
+        # Each page's sidebar toggle is a new widget; the choice lives in a plain key written only on a change.
+        if PRESENTATION_MEMORY in st.session_state:
+            st.session_state[PRESENTATION] = st.session_state[PRESENTATION_MEMORY]
+        st.toggle("Presentation mode", key=PRESENTATION,
+                  on_change=lambda: st.session_state.update({PRESENTATION_MEMORY: st.session_state[PRESENTATION]}), help="Larger text, numbers and heatmaps for a projector.")
         name = custom if choice == OTHER and custom else BUILTIN_CHOICES[0] if choice == OTHER else choice
         st.session_state["model"] = name
         spec = st.session_state.get("labels_memory", format_label_spec(DEFAULT_LABELS))

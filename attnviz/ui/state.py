@@ -13,7 +13,7 @@ import streamlit as st
 # Shared between Inspect and Explain (and read by the worked example's real-model mode).
 TEXT, TEXT_MEMORY, TEXT_PAGE = "text", "text_memory", "text_page"
 LAYER, HEAD = "layer", "head"
-PRESENTATION = "presentation"
+PRESENTATION, PRESENTATION_MEMORY = "presentation", "presentation_memory"
 # Worked example.
 WE_EXAMPLE, WE_STEP, WE_HIDE_RESULTS = "we_example", "we_step", "we_hide_results"
 WORKED_KEPT = (WE_EXAMPLE, WE_STEP, WE_HIDE_RESULTS, "we_causal", "we_cell_row", "we_cell_col", "we_layer", "we_head",
