@@ -158,4 +158,4 @@ def _mask(mask, shape: tuple[int, int]) -> np.ndarray | None:
 
 def dims(a: np.ndarray) -> str:
     """"2×3" for a 2-row, 3-column array: how every message names a shape."""
-    return "×".join(str(n) for n in a.shape)
+    return "×".join(str(n) for n in np.shape(a))
