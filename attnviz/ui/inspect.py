@@ -120,7 +120,8 @@ def font_size() -> int:
 
 def unknown_token_warning(analysis: Analysis) -> None:
     """Say how many tokens the model's vocabulary did not have: the prediction then rests on what is left."""
-    unknown = sum(1 for t in analysis.tokens if t.text in UNKNOWN_TOKENS)
+    # tokens.py shows an unknown piece as its source text followed by the tokenizer's unknown token ("爱 [UNK]").
+    unknown = sum(1 for t in analysis.tokens if t.text.split(" ")[-1] in UNKNOWN_TOKENS)
     if unknown:
         st.warning(
             f"{unknown} of {analysis.n_tokens} tokens are unknown to this model ({', '.join(sorted(UNKNOWN_TOKENS))}): "
