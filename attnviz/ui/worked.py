@@ -50,7 +50,7 @@ def init_state() -> None:
 
 
 def example_picker() -> str:
-    left, right = st.columns([3, 1])
+    left, right = st.columns([2, 1])
     example_id = left.selectbox("Example", EXAMPLE_IDS, format_func=EXAMPLE_TITLES.get, key=state.WE_EXAMPLE,
                                 on_change=lambda: state.forget(state.WE_STEP))  # a new example starts at step 1
     right.toggle("Students compute first", key=state.WE_HIDE_RESULTS,
@@ -166,7 +166,7 @@ def step_navigation(steps: AttentionSteps) -> Step:
     if st.session_state.get("we_step") not in ids:
         st.session_state["we_step"] = "scaled" if st.session_state.get("we_step") == "masked" else ids[0]
     at = ids.index(st.session_state["we_step"])
-    left, mid, right = st.columns([1.6, 6, 1.3])
+    left, mid, right = st.columns([2.3, 5, 2.3])  # wide enough for "◀ Previous ←" at 1024 px with the sidebar
     left.button("◀ Previous", key="we_prev", on_click=_move, args=(ids, -1), disabled=at == 0, shortcut="Left",
                 help="Keyboard: ← (left arrow)")
     mid.radio("Step", ids, format_func=lambda i: f"{ids.index(i) + 1}. {STEP_LABELS[i]}", key="we_step",

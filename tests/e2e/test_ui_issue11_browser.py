@@ -54,6 +54,10 @@ def test_worked_example_fits_1024_by_768_with_the_sidebar_open(browser, app_url)
                 if el.is_visible():
                     b = el.bounding_box()
                     assert b["x"] + b["width"] <= right + 1, (sel, el.text_content())
+        # Labels cut with an ellipsis stay inside their box: their text is wider than the box instead.
+        cut = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stMain"] button p, '
+            + '[data-testid="stMain"] label p')].filter(p => p.scrollWidth > p.clientWidth + 1).map(p => p.textContent)""")
+        assert cut == []
         assert_no_exception(page)
     finally:
         page.close()
