@@ -22,8 +22,8 @@ QUERY_AXIS = "query token (row: who is attending)"
 KEY_AXIS = "key token (column: attended to)"
 # Per-cell hover text costs ~20 bytes a cell; beyond this many tokens hover names indices only.
 HOVER_TOKENS_MAX = 128
-# Labels on a heatmap axis: ~48 fit a 900 px square at a readable 12 px; past that every k-th token is labelled.
-TICKS_MAX = 48
+# Labels on a heatmap axis: ~64 fit a 980 px square at a readable 12 px; past that every k-th token is labelled.
+TICKS_MAX = 64
 # Font sizes: the default, and presentation mode's for a projector.
 FONT_SIZE, PRESENTATION_FONT_SIZE = 13, 18
 # Overview panels are block-averaged down to this many rows/columns so 512 tokens stay light.

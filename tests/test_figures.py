@@ -70,7 +70,7 @@ def test_long_inputs_thin_ticks_and_drop_per_cell_hover():
     toks = _tokens(["[CLS]"] + ["w"] * 510 + ["[SEP]"])
     fig = figures.head_heatmap(_att(1, 1, 512)[0, 0], toks, "t")
     assert len(fig.layout.xaxis.tickvals) <= figures.TICKS_MAX
-    assert "every 11th token labelled" in fig.layout.xaxis.title.text
+    assert "every 8th token labelled" in fig.layout.xaxis.title.text
     assert fig.layout.yaxis.scaleanchor == "x", "attention is drawn square"
     assert fig.data[0].customdata is None and "query #" in fig.data[0].hovertemplate
 

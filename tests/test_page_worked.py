@@ -26,7 +26,7 @@ def _ok(at):
     assert not at.exception, at.exception
     expected = set()
     if at.selectbox(key="we_example").value == "article":
-        findings = presets.audit(presets.article_claim())
+        findings = examples.audit(examples.article_claim())
         expected = {f"**{i}. {f.title}.** {f.detail}" for i, f in enumerate(findings, 1) if not f.ok}
     assert {e.value for e in at.error} == expected
 
