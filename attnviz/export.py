@@ -25,12 +25,13 @@ def _labels(tokens: Sequence[Token]) -> list[str]:
 
 def head_csv(matrix: np.ndarray, tokens: Sequence[Token]) -> str:
     """One head as a square table: first column the query token, one column per key token."""
-    labels = _labels(tokens)
+    # "13:=" starts with a digit, so no spreadsheet reads it as a formula: the token text stays as typed.
+    labels = [f"{i}:{t.text}" for i, t in enumerate(tokens)]
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["query \\ key"] + [f"{i}:{lab}" for i, lab in enumerate(labels)])
+    writer.writerow(["query \\ key"] + labels)
     for i, row in enumerate(np.asarray(matrix, dtype=np.float32)):
-        writer.writerow([f"{i}:{labels[i]}"] + [f"{w:.6f}" for w in row])
+        writer.writerow([labels[i]] + [f"{w:.6f}" for w in row])
     return out.getvalue()
 
 

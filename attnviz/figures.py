@@ -1,7 +1,8 @@
 """Plotly figure builders: data in, ``go.Figure`` out, no Streamlit.
 
 Tokens sit at integer positions with ``ticktext`` (category axes merge repeated tokens), all token
-text is HTML-escaped (plotly renders ``<b>`` and ``<a href>`` in ticks and hover), query is on y,
+text has <, > and & escaped (plotly renders ``<b>`` and ``<a href>`` in ticks and hover; quotes it shows as they
+are, so escaping them would print ``&quot;``), query is on y,
 key on x, and heatmaps use ``zmin=0, zmax=1`` so heads compare.
 """
 
@@ -21,11 +22,19 @@ QUERY_AXIS = "query token (row: who is attending)"
 KEY_AXIS = "key token (column: attended to)"
 # Per-cell hover text costs ~20 bytes a cell; beyond this many tokens hover names indices only.
 HOVER_TOKENS_MAX = 128
-TICKS_MAX = 128
+# Labels on a heatmap axis: ~64 fit a 980 px square at a readable 12 px; past that every k-th token is labelled.
+TICKS_MAX = 64
+# Font sizes: the default, and presentation mode's for a projector.
+FONT_SIZE, PRESENTATION_FONT_SIZE = 13, 18
 # Overview panels are block-averaged down to this many rows/columns so 512 tokens stay light.
 OVERVIEW_PANEL_MAX = 48
 _QUANT_MAX = 250  # uint8 levels for weights; 255 marks the gaps between panels
 _MAX_LABEL_CHARS = 24
+
+
+def escape_label(text: str) -> str:
+    """``text`` safe inside a plotly label: <, > and & escaped, quotes left alone (plotly shows them as typed)."""
+    return html.escape(str(text), quote=False)
 
 
 def token_label(token: Token) -> str:
@@ -34,7 +43,7 @@ def token_label(token: Token) -> str:
     if len(text) > _MAX_LABEL_CHARS:
         text = text[: _MAX_LABEL_CHARS - 1] + "…"
     text = "".join(ch if ch.isprintable() or ch == " " else "·" for ch in text)
-    return html.escape(text or "·", quote=True)
+    return escape_label(text or "·")
 
 
 def token_labels(tokens: Sequence[Token]) -> list[str]:
@@ -68,8 +77,9 @@ def head_heatmap(
     height: int | None = None,
     token_hover: bool = True,
     sqrt_scale: bool = False,
+    font_size: int = FONT_SIZE,
 ) -> go.Figure:
-    """One attention matrix float[query, key] drawn large: query on y (top to bottom), key on x.
+    """One attention matrix float[query, key] drawn large and square: query on y (top to bottom), key on x.
 
     ``token_hover`` names both tokens in the hover of each cell (up to HOVER_TOKENS_MAX tokens); without it the
     hover names their positions, which is much lighter to send for figures nobody hovers first.
@@ -96,13 +106,16 @@ def head_heatmap(
         trace["hovertemplate"] = "query %{y} → key %{x}<br>%{customdata}<br>weight %{z:.3f}<extra></extra>"
     else:
         trace["hovertemplate"] = "query #%{y} → key #%{x}<br>weight %{z:.3f}<extra></extra>"
-    side = height or int(min(900, max(360, 110 + 16 * n)))
+    # Square cells (scaleanchor) on a plot tall enough to read from the back of a room; labels and titles
+    # take ~220 px of it.
+    side = height or int(min(980, max(480, 260 + 30 * n)))
     layout = dict(
-        title=dict(text=html.escape(title)),
-        xaxis=_axis(labels, KEY_AXIS) | dict(tickangle=-60, side="bottom"),
-        yaxis=_axis(labels, QUERY_AXIS, reverse=True),
+        title=dict(text=escape_label(title)),
+        xaxis=_axis(labels, KEY_AXIS) | dict(tickangle=-60, side="bottom", constrain="domain"),
+        yaxis=_axis(labels, QUERY_AXIS, reverse=True) | dict(scaleanchor="x", constrain="domain"),
         height=side,
-        margin=dict(l=10, r=10, t=50, b=10),
+        font=dict(size=font_size),
+        margin=dict(l=10, r=10, t=60, b=10),
     )
     return _figure(trace, layout)
 
@@ -152,8 +165,13 @@ def overview_grid(attentions: np.ndarray) -> tuple[np.ndarray, int]:
     return grid[:-1, :-1], panel
 
 
-def overview_figure(attentions: np.ndarray, sqrt_scale: bool = False) -> go.Figure:
-    """All heads at once: layers down, heads across, one shared colour scale (one tiled heatmap, fast)."""
+def overview_figure(attentions: np.ndarray, sqrt_scale: bool = False, font_size: int = FONT_SIZE) -> go.Figure:
+    """All heads at once: layers down, heads across, one shared colour scale (one tiled heatmap, fast).
+
+    The heatmap is drawn without hover; a nearly transparent marker at each tile's centre (trace 1) is what a
+    click selects: Streamlit's ``on_select`` reports points of point-like traces, and a heatmap image reports none.
+    ``customdata`` of each marker is its [layer, head].
+    """
     n_layers, n_heads, n, _ = attentions.shape
     grid, panel = overview_grid(attentions)
     stride = panel + 1
@@ -188,8 +206,20 @@ def overview_figure(attentions: np.ndarray, sqrt_scale: bool = False) -> go.Figu
         height=int(120 + 560 * n_layers / max(n_heads, 1) * 1.1),
         margin=dict(l=10, r=10, t=70, b=10),
         plot_bgcolor="white",
+        font=dict(size=font_size),
+        # Any click selects the nearest tile centre, so every pixel of a tile opens that head.
+        hovermode="closest", hoverdistance=-1, clickmode="event+select", dragmode=False, showlegend=False,
     )
-    return _figure(trace, layout)
+    heads, layers = np.meshgrid(np.arange(n_heads), np.arange(n_layers))
+    markers = dict(
+        type="scatter", mode="markers", x=(heads.ravel() * stride + (panel - 1) / 2).tolist(),
+        y=(layers.ravel() * stride + (panel - 1) / 2).tolist(),
+        customdata=np.stack([layers.ravel(), heads.ravel()], axis=1).tolist(),
+        marker=dict(size=max(4, min(30, 300 // max(n_heads, 1))), color="rgba(255,255,255,0.01)"),
+        hovertemplate="layer %{customdata[0]}, head %{customdata[1]}: click to open<extra></extra>",
+        selected=dict(marker=dict(opacity=0.01)), unselected=dict(marker=dict(opacity=0.01)),
+    )
+    return go.Figure(dict(data=[trace, markers], layout=layout), _validate=False)
 
 
 def weight_colorscale(sqrt_scale: bool = False) -> list:
@@ -216,10 +246,10 @@ def _quantised_colorscale(sqrt_scale: bool = False) -> list:
     return scale + [[min(1.0, top + 1e-3), "white"], [1.0, "white"]]
 
 
-def prediction_figure(prediction: Prediction) -> go.Figure:
+def prediction_figure(prediction: Prediction, font_size: int = FONT_SIZE) -> go.Figure:
     """Horizontal bars, one per label, probability on x from 0 to 1, highest on top."""
     order = np.argsort(-prediction.probs, kind="stable")
-    labels = [html.escape(prediction.labels[i]) for i in order]
+    labels = [escape_label(prediction.labels[i]) for i in order]
     probs = [float(prediction.probs[i]) for i in order]
     positions = list(range(len(labels)))
     trace = dict(
@@ -229,6 +259,7 @@ def prediction_figure(prediction: Prediction) -> go.Figure:
         orientation="h",
         text=[f"{p:.3f}" for p in probs],
         textposition="auto",
+        textangle=0,  # "auto" turns a short bar's value 90°
         customdata=labels,
         hovertemplate="%{customdata}: %{x:.3f}<extra></extra>",
         marker=dict(color=["#1f77b4" if i == 0 else "#9bbbd8" for i in positions]),
@@ -236,8 +267,9 @@ def prediction_figure(prediction: Prediction) -> go.Figure:
     layout = dict(
         xaxis=dict(range=[0, 1], title=dict(text="probability")),
         yaxis=dict(tickmode="array", tickvals=positions, ticktext=labels, autorange="reversed"),
-        height=int(80 + 40 * len(labels)),
+        height=int(80 + 40 * len(labels) * font_size / FONT_SIZE),
         margin=dict(l=10, r=10, t=10, b=10),
+        font=dict(size=font_size),
     )
     return _figure(trace, layout)
 

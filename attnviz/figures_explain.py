@@ -6,14 +6,13 @@ y and key on x, no Streamlit.
 
 from __future__ import annotations
 
-import html
 from typing import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from attnviz.figures import KEY_AXIS, QUERY_AXIS, _axis, token_labels
+from attnviz.figures import KEY_AXIS, QUERY_AXIS, _axis, escape_label, token_labels
 from attnviz.types import Prediction, Token
 
 POSITIVE = "#1f77b4"
@@ -31,7 +30,7 @@ def token_bars(tokens: Sequence[Token], series: Mapping[str, np.ndarray], title:
     names = list(series)
     fig = make_subplots(
         rows=len(names), cols=1, shared_xaxes=True, vertical_spacing=0.08,
-        subplot_titles=[html.escape(name) for name in names],
+        subplot_titles=[escape_label(name) for name in names],
     )
     for row, name in enumerate(names, start=1):
         values = np.asarray(series[name], dtype=np.float64)
@@ -40,7 +39,7 @@ def token_bars(tokens: Sequence[Token], series: Mapping[str, np.ndarray], title:
         colours = [SPECIAL if t.special else (NEGATIVE if v < 0 else POSITIVE) for t, v in zip(tokens, values)]
         fig.add_trace(
             go.Bar(
-                x=np.arange(n), y=values, marker_color=colours, customdata=labels, name=html.escape(name),
+                x=np.arange(n), y=values, marker_color=colours, customdata=labels, name=escape_label(name),
                 hovertemplate="%{customdata} (#%{x})<br>%{y:.3f}<extra></extra>", showlegend=False,
             ),
             row=row, col=1,
@@ -50,7 +49,7 @@ def token_bars(tokens: Sequence[Token], series: Mapping[str, np.ndarray], title:
     fig.update_xaxes(**{k: v for k, v in bottom.items() if k != "title"}, row=len(names), col=1)
     fig.update_xaxes(title=bottom["title"], row=len(names), col=1)
     fig.update_layout(
-        title=dict(text=html.escape(title)), height=int(120 + 170 * len(names)), margin=dict(l=10, r=10, t=70, b=10),
+        title=dict(text=escape_label(title)), height=int(120 + 170 * len(names)), margin=dict(l=10, r=10, t=70, b=10),
     )
     return fig
 
@@ -68,7 +67,7 @@ def head_grid(values: np.ndarray, title: str, colorbar: str) -> go.Figure:
         )
     )
     fig.update_layout(
-        title=dict(text=html.escape(title)),
+        title=dict(text=escape_label(title)),
         xaxis=dict(title=dict(text="head"), tickmode="array", tickvals=list(range(n_heads))),
         yaxis=dict(title=dict(text="layer"), tickmode="array", tickvals=list(range(n_layers)), autorange="reversed"),
         height=int(140 + 34 * n_layers), margin=dict(l=10, r=10, t=50, b=10),
@@ -78,7 +77,7 @@ def head_grid(values: np.ndarray, title: str, colorbar: str) -> go.Figure:
 
 def ablation_figure(before: Prediction, after: Prediction) -> go.Figure:
     """Each label's probability with every head on and with the chosen heads off, side by side."""
-    labels = [html.escape(label) for label in before.labels]
+    labels = [escape_label(label) for label in before.labels]
     positions = list(range(len(labels)))
     fig = go.Figure()
     for name, prediction, colour in (("all heads on", before, "#9bbbd8"), ("chosen heads off", after, POSITIVE)):
@@ -118,7 +117,7 @@ def difference_heatmap(difference: np.ndarray, tokens: Sequence[Token], title: s
         )
     )
     fig.update_layout(
-        title=dict(text=html.escape(title)),
+        title=dict(text=escape_label(title)),
         xaxis=_axis(labels, KEY_AXIS) | dict(tickangle=-60),
         yaxis=_axis(labels, QUERY_AXIS, reverse=True),
         height=int(min(900, max(360, 110 + 16 * n))), margin=dict(l=10, r=10, t=50, b=10),

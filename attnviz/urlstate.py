@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -54,3 +55,21 @@ def view_params(state: ViewState, include_head: bool = True) -> dict[str, str]:
     if state.model:
         params["model"] = state.model
     return params
+
+
+def view_json(state: ViewState) -> str:
+    """The view as a small JSON file: what a link cannot carry (a long text) travels this way."""
+    return json.dumps({"attnviz_view": 1, "text": state.text, "model": state.model, "layer": state.layer,
+                       "head": state.head}, ensure_ascii=False)
+
+
+def parse_view_json(data: bytes | str, n_layers: int = 64, n_heads: int = 64) -> ViewState:
+    """Read a file written by ``view_json``; raises ValueError with a message for anything else."""
+    try:
+        raw = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError("That file is not a saved attnviz view (not JSON).") from exc
+    if not isinstance(raw, dict) or raw.get("attnviz_view") != 1:
+        raise ValueError("That file is not a saved attnviz view (download one with “Save this view”).")
+    params = {k: str(raw[k]) for k in ("text", "model", "layer", "head") if isinstance(raw.get(k), (str, int))}
+    return parse_view_state(params, n_layers, n_heads)

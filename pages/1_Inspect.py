@@ -24,6 +24,7 @@ ui.remember_text()
 analysis = run_analysis(st.session_state["text"], choice)
 if analysis is None:
     st.stop()
+ui.unknown_token_warning(analysis)
 
 left, right = st.columns([1, 2])
 with left:
@@ -33,7 +34,7 @@ with left:
     else:
         how = "zero-shot: similarity to the label descriptions in the sidebar" if analysis.prediction.method == "zero-shot" else "the model's classifier head"
         st.caption(f"{md_escape(analysis.model_name)} — {how}")
-        st.plotly_chart(figures.prediction_figure(analysis.prediction), key="prediction")
+        st.plotly_chart(figures.prediction_figure(analysis.prediction, ui.font_size()), key="prediction")
 with right:
     st.subheader("How the text was split")
     ui.show_tokens(analysis)
@@ -48,7 +49,8 @@ ui.view_heatmap(analysis.attentions[layer, head], analysis, f"Layer {layer}, hea
 st.subheader("All heads")
 st.caption("Click a head to open it above. One colour scale (0 to 1) for every head; hiding and merging tokens do not apply here.")
 st.plotly_chart(
-    figures.overview_figure(analysis.attentions, opts.sqrt_scale), key="overview", on_select="rerun", selection_mode="points"
+    figures.overview_figure(analysis.attentions, opts.sqrt_scale, ui.font_size()), key="overview", on_select="rerun",
+    selection_mode="points",
 )
 
 st.subheader("Averages")
@@ -59,4 +61,5 @@ else:
 
 st.subheader("Download")
 ui.downloads(analysis, layer, head)
+ui.open_view_uploader()
 ui.sync_url(st.session_state["text"], choice.name, BUILTIN_NAME, layer, head)

@@ -15,7 +15,7 @@ ui.init_state()
 st.title("Worked example: attention step by step")
 st.latex(r"\text{Attention}(Q, K, V) = \text{softmax}\!\left(\frac{QK^{\top}}{\sqrt{d_k}}\right)V")
 if (stage := block.stage_picker()) != block.ONE_HEAD:
-    block.show_stage(stage, choice, ui.PRESENTATION_CSS)
+    block.show_stage(stage, choice)
     st.stop()
 example_id = ui.example_picker()
 

@@ -6,7 +6,7 @@ from attnviz import figures
 from attnviz.loading import BUILTIN_NAME
 from attnviz.ui import explain as ui
 from attnviz.ui import scoreboard
-from attnviz.ui.inspect import init_from_url, remember_text, sync_url
+from attnviz.ui.inspect import font_size, init_from_url, remember_text, sync_url, unknown_token_warning
 from attnviz.ui.run import run_analysis
 from attnviz.ui.sidebar import model_sidebar
 
@@ -24,6 +24,7 @@ remember_text()
 analysis = run_analysis(st.session_state["text"], choice)
 if analysis is None:
     st.stop()
+unknown_token_warning(analysis)
 sync_url(st.session_state["text"], choice.name, BUILTIN_NAME)
 if analysis.prediction is None:
     st.info("This model has no classes (it is a language model), so there is no prediction to explain.")
@@ -32,7 +33,7 @@ if analysis.prediction is None:
 left, right = st.columns([1, 2])
 with left:
     st.subheader("Prediction")
-    st.plotly_chart(figures.prediction_figure(analysis.prediction), key="prediction")
+    st.plotly_chart(figures.prediction_figure(analysis.prediction, font_size()), key="prediction")
 with right:
     st.subheader("What to explain")
     target = ui.target_selector(analysis)
@@ -54,7 +55,10 @@ st.subheader("Every head")
 ui.head_table_section(analysis, choice)
 
 st.subheader("Switch heads off")
-st.caption("The chosen heads' outputs are zeroed in every layer's attention; the rest of the model runs unchanged.")
+st.caption(
+    "Each chosen head (a layer and head pair) has its output set to zero in its own layer; every other head and "
+    "layer runs unchanged."
+)
 ui.ablation_section(analysis, choice)
 
 st.subheader("Compare two texts")

@@ -164,8 +164,8 @@ def test_source_code_is_the_function_itself():
 
 def test_library_modules_do_not_import_streamlit():
     code = (
-        "import sys, attnviz, attnviz.attention_math, attnviz.presets, attnviz.teaching, attnviz.answers, "
-        "attnviz.qkv, attnviz.figures_teaching; print('streamlit' in sys.modules)"
+        "import sys, attnviz, attnviz.attention_math, attnviz.teaching.examples, attnviz.teaching.cells, "
+        "attnviz.teaching.answers, attnviz.qkv, attnviz.teaching.figures; print('streamlit' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from attnviz import presets
+from attnviz.teaching import examples as presets
 from attnviz.attention_math import causal_mask, sdpa_steps
 from attnviz.classroom.questions import (
     ClassroomError, Question, inspect_question, is_right, open_answer, parse_number, read_open_answer,

@@ -40,7 +40,7 @@ def test_head_csv_is_square_with_labels_and_no_formula_cells():
     text = head_csv(_att()[0, 0], TOKENS)
     rows = list(csv.reader(io.StringIO(text)))
     assert len(rows) == 6 and all(len(r) == 6 for r in rows)
-    assert rows[2][0] == "1:'=SUM(A1)"
+    assert rows[2][0] == "1:=SUM(A1)" and rows[0][2] == "1:=SUM(A1)"  # the token as typed, index first
     assert abs(sum(float(x) for x in rows[1][1:]) - 1) < 1e-4
     assert not any(c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in _cells(text))
 

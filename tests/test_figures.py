@@ -52,8 +52,9 @@ def test_head_heatmap_hover_names_both_tokens_with_three_decimals():
 
 @pytest.mark.parametrize(
     ("text", "escaped"),
-    [("<b>x</b>", "&lt;b&gt;x&lt;/b&gt;"), ("<a href='u'>", "&lt;a href=&#x27;u&#x27;&gt;"), ("&lt;i&gt;", "&amp;lt;i&amp;gt;")],
-    ids=["bold", "link", "entity"],
+    [("<b>x</b>", "&lt;b&gt;x&lt;/b&gt;"), ("<a href='u'>", "&lt;a href='u'&gt;"), ("&lt;i&gt;", "&amp;lt;i&amp;gt;"),
+     ('say "hi"', 'say "hi"')],
+    ids=["bold", "link", "entity", "quotes-as-typed"],
 )
 def test_markup_in_tokens_is_escaped_everywhere(text, escaped):
     toks = _tokens(["[CLS]", text, "[SEP]"])
@@ -69,7 +70,8 @@ def test_long_inputs_thin_ticks_and_drop_per_cell_hover():
     toks = _tokens(["[CLS]"] + ["w"] * 510 + ["[SEP]"])
     fig = figures.head_heatmap(_att(1, 1, 512)[0, 0], toks, "t")
     assert len(fig.layout.xaxis.tickvals) <= figures.TICKS_MAX
-    assert "every 4th token labelled" in fig.layout.xaxis.title.text
+    assert "every 8th token labelled" in fig.layout.xaxis.title.text
+    assert fig.layout.yaxis.scaleanchor == "x", "attention is drawn square"
     assert fig.data[0].customdata is None and "query #" in fig.data[0].hovertemplate
 
 
@@ -81,7 +83,7 @@ def test_head_heatmap_rejects_mismatched_tokens():
 def test_overview_has_one_panel_per_head_with_edge_labels():
     att = _att(6, 12, 10)
     fig = figures.overview_figure(att)
-    assert len(fig.data) == 1, "one tiled heatmap, not 72 subplots"
+    assert [t.type for t in fig.data] == ["heatmap", "scatter"], "one tiled heatmap, not 72 subplots"
     z = np.asarray(fig.data[0].z)
     assert z.dtype == np.uint8 and z.shape == (6 * 11 - 1, 12 * 11 - 1)
     assert list(fig.layout.xaxis.ticktext) == [f"H{h}" for h in range(12)]
@@ -91,6 +93,15 @@ def test_overview_has_one_panel_per_head_with_edge_labels():
     panel = z[2 * 11 : 2 * 11 + 10, 5 * 11 : 5 * 11 + 10]
     assert np.abs(panel / 250 - att[2, 5]).max() <= 0.5 / 250 + 1e-6
     assert (z[10, :] == 255).all(), "gap row between layers"
+
+
+def test_overview_has_a_clickable_marker_at_each_tile_centre():
+    fig = figures.overview_figure(_att(6, 12, 10))
+    markers = fig.data[1]
+    assert len(markers.x) == 6 * 12 and fig.layout.hoverdistance == -1
+    i = list(map(list, markers.customdata)).index([2, 5])  # layer 2, head 5
+    # The marker of (layer 2, head 5) sits inside that head's panel: rows 22..31, columns 55..64.
+    assert 22 <= markers.y[i] <= 31 and 55 <= markers.x[i] <= 64
 
 
 def test_overview_downsamples_long_inputs_and_says_so():

@@ -156,3 +156,29 @@ def test_long_text_turns_on_the_square_root_scale_until_the_user_chooses():
     at.toggle(key="sqrt_scale").set_value(False).run()  # the user's choice sticks
     at.text_area(key="text").set_value("word " * 120).run()
     assert at.toggle(key="sqrt_scale").value is False
+
+
+def test_inspect_warns_how_many_tokens_the_model_did_not_know():
+    at = _inspect({"text": "我爱学习编程和数学。"})
+    assert not at.exception
+    warnings = [w.value for w in at.warning if "unknown to this model" in w.value]
+    assert len(warnings) == 1 and "[UNK]" in warnings[0]
+    assert not [w for w in _inspect().warning if "unknown to this model" in w.value]
+
+
+def test_zero_shot_with_one_label_says_two_are_needed():
+    at = _inspect({"model": attnviz.BUILTIN_ZERO_SHOT_NAME})
+    at.text_area(key="labels_spec").set_value("only: a single label").run()
+    assert not at.exception
+    assert any("two or more labels" in w.value for w in at.sidebar.warning)
+    bars = [c for c in _charts(at) if c["data"][0]["type"] == "bar"]
+    assert len(bars[0]["data"][0]["x"]) == 2  # the defaults, not one bar at 1.000
+
+
+def test_long_text_says_it_is_not_in_the_link_and_offers_a_view_file():
+    text = "a fine film. " * 200
+    at = _inspect({"text": text[:10]})
+    at.text_area(key="text").set_value(text).run()
+    assert not at.exception
+    assert "text" not in at.query_params
+    assert any("more than a link can safely carry" in m.value for m in at.info)

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.apptest import APP, open_page
 
-from attnviz import presets
+from attnviz.teaching import examples
 from attnviz.attention_math import sdpa_steps
 
 PAGE = "pages/2_Worked_example.py"
@@ -26,7 +26,7 @@ def _ok(at):
     assert not at.exception, at.exception
     expected = set()
     if at.selectbox(key="we_example").value == "article":
-        findings = presets.audit(presets.article_claim())
+        findings = examples.audit(examples.article_claim())
         expected = {f"**{i}. {f.title}.** {f.detail}" for i, f in enumerate(findings, 1) if not f.ok}
     assert {e.value for e in at.error} == expected
 
@@ -63,7 +63,7 @@ def test_next_walks_through_every_step_and_writes_it_to_the_url():
 def test_scores_step_shows_the_chosen_cell_as_a_sum():
     at = _page({"example": "article", "step": "scores"})
     _ok(at)
-    s = sdpa_steps(presets.article_fixed().q, presets.article_fixed().k, presets.article_fixed().v)
+    s = sdpa_steps(examples.article_fixed().q, examples.article_fixed().k, examples.article_fixed().v)
     assert any(rf"4 \cdot 7 + 5 \cdot 8 + 6 \cdot 9 = {int(s.scores[1, 0])}" in x.value for x in at.latex)
     at.selectbox(key="we_cell_col").set_value(1).run()
     assert any(rf"4 \cdot 10 + 5 \cdot 11 + 6 \cdot 12 = {int(s.scores[1, 1])}" in x.value for x in at.latex)
@@ -134,7 +134,7 @@ def test_random_example_changes_with_the_seed():
 
 
 def test_check_my_answer_marks_right_and_wrong_and_names_the_first_wrong_cell():
-    ex = presets.clean_example()
+    ex = examples.clean_example()
     s = sdpa_steps(ex.q, ex.k, ex.v)
     at = _page()
     at.text_area(key="we_answer_scores").set_value("\n".join(" ".join(str(int(x)) for x in r) for r in s.scores))
@@ -158,7 +158,7 @@ def test_check_my_answer_bad_input_says_how_to_type():
 
 def test_presentation_toggle_keeps_the_page_working():
     at = _page({"step": "softmax"})
-    at.toggle(key="we_presentation").set_value(True).run()
+    at.toggle(key="presentation").set_value(True).run()
     _ok(at)
     assert at.subheader[0].value.startswith("Step 4 of 5")
 
@@ -200,3 +200,32 @@ def test_real_model_mode_empty_text_asks_for_text():
     at.text_area(key="we_text").set_value("   ").run()
     assert not at.exception
     assert any("Enter some text" in m.value for m in at.info)
+
+
+def test_changing_the_example_starts_at_step_one():
+    at = _page({"example": "clean", "step": "output"})
+    at.selectbox(key="we_example").set_value("single").run()
+    _ok(at)
+    assert at.subheader[0].value.startswith("Step 1 of")
+
+
+def test_students_compute_first_hides_the_result_until_revealed():
+    at = _page({"example": "clean", "step": "scores"})
+    at.toggle(key="we_hide_results").set_value(True).run()
+    _ok(at)
+    assert not any("worked out" in m.value for m in at.markdown)
+    assert any("Compute **scores** yourself" in m.value for m in at.info)
+    at.button(key="we_reveal_scores").click().run()
+    assert any("worked out" in m.value for m in at.markdown)
+
+
+def test_worked_state_survives_a_trip_to_inspect():
+    at = _page({"example": "article", "step": "softmax"})
+    at.toggle(key="presentation").set_value(True).run()
+    at.switch_page("pages/1_Inspect.py").run()
+    at.switch_page(PAGE).run()
+    _ok(at)
+    assert at.selectbox(key="we_example").value == "article"
+    assert at.subheader[-1].value.startswith("Step 4 of") or any(
+        s.value.startswith("Step 4 of") for s in at.subheader)
+    assert at.toggle(key="presentation").value is True

@@ -51,6 +51,6 @@ def test_real_model_stage_matches_builtin_minilm_within_1e_5():
 
 def test_presentation_mode_on_a_stage_keeps_working():
     at = open_page(PAGE, {"stage": "rope"})
-    at.toggle(key="we_presentation").set_value(True).run()
+    at.toggle(key="presentation").set_value(True).run()
     _ok(at)
     assert "depends only on the distance" in at.success[0].value

@@ -3,15 +3,16 @@
 import numpy as np
 import pytest
 
-from attnviz import presets
-from attnviz.answers import AnswerFormatError, check_answer, parse_matrix
-from attnviz.attention_math import Table, causal_mask, sdpa_steps
-from attnviz.figures_teaching import comparison_figure, saturation_figure
-from attnviz.teaching import MAX_TERMS, cell_shape, cell_work
+from attnviz.teaching import examples
+from attnviz.teaching.answers import AnswerFormatError, check_answer, parse_matrix
+from attnviz.teaching.sdpa import causal_mask, sdpa_steps
+from attnviz.teaching.steps import Table
+from attnviz.teaching.figures import comparison_figure, saturation_figure
+from attnviz.teaching.cells import MAX_TERMS, cell_shape, cell_work
 from attnviz.types import Token
 from attnviz.ui.worked_tables import ELLIPSIS, Axes, indexed, shown_positions, styled, table_frame
 
-ARTICLE = presets.article_fixed()
+ARTICLE = examples.article_fixed()
 
 
 def _steps(example, mask=None):
@@ -22,8 +23,8 @@ def _steps(example, mask=None):
 
 
 def test_article_audit_finds_its_three_errors():
-    claim = presets.article_claim()
-    findings = {f.id: f for f in presets.audit(claim)}
+    claim = examples.article_claim()
+    findings = {f.id: f for f in examples.audit(claim)}
     assert [f.ok for f in findings.values()] == [False, False, False]
     assert "Q is 2×3 but K is 2×2" in findings["shapes"].detail
     assert findings["shapes"].title == "QKᵀ is undefined"
@@ -39,12 +40,12 @@ def test_article_audit_finds_its_three_errors():
 
 def test_article_audit_accepts_a_consistent_claim():
     s = _steps(ARTICLE)
-    claim = presets.Claim(ARTICLE.q, ARTICLE.k, ARTICLE.v, s.scores, s.weights, s.output)
-    assert all(f.ok for f in presets.audit(claim))
+    claim = examples.Claim(ARTICLE.q, ARTICLE.k, ARTICLE.v, s.scores, s.weights, s.output)
+    assert all(f.ok for f in examples.audit(claim))
 
 
 def test_article_corrected_version_runs_and_keeps_the_article_q_and_v():
-    claim = presets.article_claim()
+    claim = examples.article_claim()
     np.testing.assert_array_equal(ARTICLE.q, claim.q)
     np.testing.assert_array_equal(ARTICLE.v, claim.v)
     s = _steps(ARTICLE)
@@ -56,7 +57,7 @@ def test_article_corrected_version_runs_and_keeps_the_article_q_and_v():
 
 
 def test_clean_example_is_small_and_hand_friendly():
-    ex = presets.clean_example()
+    ex = examples.clean_example()
     assert ex.q.shape == (3, 4) and ex.k.shape == (3, 4)
     s = _steps(ex)
     np.testing.assert_array_equal(s.scores, np.round(s.scores))  # whole-number scores
@@ -69,25 +70,25 @@ def test_one_query_one_key_always_gets_weight_one(seed):
     s = sdpa_steps(rng.normal(0, 50, (1, 3)), rng.normal(0, 50, (1, 3)), rng.normal(0, 5, (1, 2)))
     np.testing.assert_array_equal(s.weights, [[1.0]])
     np.testing.assert_allclose(s.output, s.v)
-    assert _steps(presets.example("single")).weights.tolist() == [[1.0]]
+    assert _steps(examples.example("single")).weights.tolist() == [[1.0]]
 
 
 def test_random_example_is_reproducible_from_its_seed():
-    a, b, c = presets.random_example(3), presets.random_example(3), presets.random_example(4)
+    a, b, c = examples.random_example(3), examples.random_example(3), examples.random_example(4)
     np.testing.assert_array_equal(a.q, b.q)
     assert not np.array_equal(a.q, c.q)
-    assert presets.random_example(1, 5, 7, 3).q.shape == (5, 7)
+    assert examples.random_example(1, 5, 7, 3).q.shape == (5, 7)
 
 
 def test_saturation_unscaled_turns_one_hot_while_scaled_does_not():
-    sat = presets.saturation()
+    sat = examples.saturation()
     assert sat.unscaled[-1] > 0.9 and sat.unscaled[-1] > sat.unscaled[0]
     assert sat.scaled.max() < 0.7
     assert np.all(np.diff(sat.unscaled) > -0.02)
 
 
 def test_sqrt_dk_scores_have_variance_d_k():
-    ex = presets.sqrt_dk_example(256, seed=1, n_tokens=4)
+    ex = examples.sqrt_dk_example(256, seed=1, n_tokens=4)
     scores = _steps(ex).scores
     assert 100 < scores.var() < 600
 
@@ -95,12 +96,12 @@ def test_sqrt_dk_scores_have_variance_d_k():
 @pytest.mark.parametrize(("raw", "expected"), [("article", "article"), (["SOFTMAX "], "softmax"), ("x", "inputs"),
                                                (None, "inputs"), ([], "inputs")])
 def test_parse_choice_never_raises(raw, expected):
-    assert presets.parse_choice(raw, ("inputs", "scores", "softmax", "article")) == expected
+    assert examples.parse_choice(raw, ("inputs", "scores", "softmax", "article")) == expected
 
 
 def test_resize_and_token_names():
-    np.testing.assert_array_equal(presets.resize(np.ones((2, 2)), 3, 1), [[1], [1], [0]])
-    assert presets.token_names("a, ,b", 4) == ("a", "t1", "b", "t3")
+    np.testing.assert_array_equal(examples.resize(np.ones((2, 2)), 3, 1), [[1], [1], [0]])
+    assert examples.token_names("a, ,b", 4) == ("a", "t1", "b", "t3")
 
 
 # --- cell explanations ------------------------------------------------------------------------------------------
@@ -115,7 +116,7 @@ def test_cell_work_writes_the_dot_product_as_a_sum():
 
 @pytest.mark.parametrize("step_id", ["scores", "scaled", "masked", "softmax", "output"])
 def test_cell_work_ends_with_the_cell_value(step_id):
-    s = _steps(presets.random_example(5, 4, 3, 2), causal_mask(4))
+    s = _steps(examples.random_example(5, 4, 3, 2), causal_mask(4))
     rows, cols = cell_shape(s, step_id)
     target = {"scores": s.scores, "scaled": s.scaled, "masked": s.masked, "softmax": s.weights, "output": s.output}
     for i in range(rows):
@@ -164,14 +165,14 @@ def test_parse_matrix_names_the_line_and_entry_of_a_typo():
 
 
 def test_check_answer_right_within_tolerance():
-    s = _steps(presets.clean_example())
+    s = _steps(examples.clean_example())
     typed = "\n".join(" ".join(f"{x:.3f}" for x in row) for row in s.weights)
     result = check_answer("weights", typed, s.weights, 0.01)
     assert result.ok and "Right" in result.message and not result.wrong.any()
 
 
 def test_check_answer_points_at_the_first_wrong_cell():
-    s = _steps(presets.clean_example())
+    s = _steps(examples.clean_example())
     wrong = s.scores.copy()
     wrong[1, 2] += 1
     wrong[2, 0] -= 3
@@ -183,7 +184,7 @@ def test_check_answer_points_at_the_first_wrong_cell():
 
 
 def test_check_answer_wrong_shape_and_masked_cells():
-    s = _steps(presets.clean_example(), causal_mask(3))
+    s = _steps(examples.clean_example(), causal_mask(3))
     assert "should be 3×3" in check_answer("scores", "1 2", s.scores).message
     masked = "\n".join(" ".join("-inf" if np.isneginf(x) else str(x) for x in row) for row in s.masked)
     assert check_answer("masked", masked, s.masked).ok
@@ -204,7 +205,7 @@ def test_table_frame_compacts_long_vectors_and_keeps_the_highlighted_one():
 
 
 def test_styled_marks_the_cell_band_and_wrong_cells():
-    from attnviz.teaching import Highlight
+    from attnviz.teaching.cells import Highlight
 
     m = np.array([[1.0, 2.0], [3.0, 4.5]])
     axes = Axes(indexed(["the", "the"]), indexed(["the", "the"]))
@@ -219,7 +220,7 @@ def test_styled_marks_the_cell_band_and_wrong_cells():
 
 
 def test_saturation_figure_fields():
-    sat = presets.saturation()
+    sat = examples.saturation()
     fig = saturation_figure(sat, 64, scale=False)
     assert [t.name for t in fig.data] == ["divided by √d_k", "not divided", "this example's setting"]
     assert fig.data[2].x == (64,) and fig.data[2].y[0] == pytest.approx(sat.unscaled[sat.dims.index(64)])

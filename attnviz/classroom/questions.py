@@ -12,12 +12,12 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from attnviz.analysis import analyze
-from attnviz.answers import DEFAULT_TOLERANCE
+from attnviz.teaching.answers import DEFAULT_TOLERANCE
 from attnviz.attention_math import AttentionSteps, causal_mask, format_number, sdpa_steps
 from attnviz.classroom.store import ClassroomError
 from attnviz.loading import LoadedModel
-from attnviz.presets import EXAMPLE_TITLES, example
-from attnviz.teaching import cell_shape, cell_work
+from attnviz.teaching.examples import EXAMPLE_TITLES, example
+from attnviz.teaching.cells import cell_shape, cell_work
 from attnviz.types import Analysis
 
 KINDS = ("number", "choice", "open")

@@ -11,7 +11,7 @@ import io
 from dataclasses import dataclass
 
 from attnviz.attention_math import AttentionSteps, Step, Table, format_number
-from attnviz.teaching import cell_shape, cell_work
+from attnviz.teaching.cells import cell_shape, cell_work
 
 DECIMALS = 3
 

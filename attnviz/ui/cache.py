@@ -16,7 +16,7 @@ from attnviz.gate import cancel_when
 from attnviz.head_stats import ablate, head_importance
 from attnviz.loading import LoadedModel, load_model
 from attnviz.lru import ByteBudgetLRU
-from attnviz.qkv import ModelQKV, model_qkv
+from attnviz.teaching.real_model import ModelQKV, model_qkv
 from attnviz.types import Analysis, Prediction
 
 Labels = tuple[tuple[str, tuple[str, ...]], ...]

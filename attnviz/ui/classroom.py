@@ -12,8 +12,8 @@ from attnviz.classroom.questions import (
 from attnviz.classroom.slides import html_document, pptx_bytes, slide_steps
 from attnviz.classroom.store import URL_VARIABLE, ClassroomError, Store, default_path, normalise_code, public_url
 from attnviz.classroom.tally import qr_png
-from attnviz.presets import EXAMPLE_TITLES
-from attnviz.teaching import cell_shape
+from attnviz.teaching.examples import EXAMPLE_TITLES
+from attnviz.teaching.cells import cell_shape
 from attnviz.ui import classroom_live as live
 from attnviz.ui.cache import get_analysis, get_model
 from attnviz.ui.run import model_labels, safely

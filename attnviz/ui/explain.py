@@ -18,6 +18,7 @@ from attnviz.ui.cache import get_ablation, get_attribution, get_head_importance
 from attnviz.ui import run
 from attnviz.ui.run import model_labels, run_analyses
 from attnviz.ui.sidebar import ModelChoice
+from attnviz.ui.state import clamp_index
 
 T = TypeVar("T")
 COMPARE_DEFAULTS = ("the film was good", "the film was not good")
@@ -96,6 +97,11 @@ def attribution_summary(attribution: Attribution) -> str:
             f"{attribution.scores.sum():.4f}, f(text) − f(baseline) = {attribution.f_input - attribution.f_baseline:.4f} "
             f"(delta {attribution.convergence_delta:.1e})."
         )
+        lines.append(
+            "The scores explain the change from the baseline to the text, not the probability itself: when the "
+            "baseline already scores higher for this class than the text does, they sum to a negative number even "
+            "though the prediction is confident."
+        )
     else:
         lines.append("Gradient × input is a first-order estimate: its scores need not sum to the output.")
     return "\n".join(lines)
@@ -162,9 +168,8 @@ def compare_section(choice: ModelChoice, n_layers: int, n_heads: int) -> None:
     for key, default in zip(("compare_a", "compare_b"), COMPARE_DEFAULTS):
         st.session_state.setdefault(key, default)
     st.session_state.setdefault("compare_layer", n_layers - 1)
-    for key, count in (("compare_layer", n_layers), ("compare_head", n_heads)):
-        if not isinstance(st.session_state.get(key), int) or not 0 <= st.session_state[key] < count:
-            st.session_state[key] = 0
+    clamp_index("compare_layer", n_layers)
+    clamp_index("compare_head", n_heads)
     pick_layer, pick_head = st.columns(2)
     layer = int(pick_layer.selectbox("Layer", range(n_layers), key="compare_layer"))
     head = int(pick_head.selectbox("Head", range(n_heads), key="compare_head"))

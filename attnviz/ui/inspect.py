@@ -12,8 +12,11 @@ from attnviz import export, figures
 from attnviz.views import apply_views
 from attnviz.tokens import token_strip, token_table
 from attnviz.types import Analysis
-from attnviz.urlstate import ViewState, parse_view_state, view_params
+from attnviz.urlstate import MAX_URL_TEXT, ViewState, parse_view_json, parse_view_state, view_json, view_params
+from attnviz.ui.state import HEAD, LAYER, TEXT, TEXT_MEMORY, TEXT_PAGE, clamp_index, presentation
+from attnviz.ui.state import sync_url as state_sync_url
 
+UNKNOWN_TOKENS = frozenset({"[UNK]", "<unk>"})
 DEFAULT_TEXT = "The movie was not good at all, but the music was wonderful."
 
 
@@ -44,9 +47,8 @@ def remember_text() -> None:
 def head_selectors(analysis: Analysis) -> tuple[int, int]:
     """Layer and head pickers, clamped when a smaller model is chosen; a click on the overview picks too."""
     _apply_overview_click(analysis)
-    for key, count in (("layer", analysis.n_layers), ("head", analysis.n_heads)):
-        if not isinstance(st.session_state.get(key), int) or not 0 <= st.session_state[key] < count:
-            st.session_state[key] = 0
+    clamp_index(LAYER, analysis.n_layers)
+    clamp_index(HEAD, analysis.n_heads)
     left, right = st.columns(2)
     layer = left.selectbox("Layer", range(analysis.n_layers), key="layer")
     head = right.selectbox("Head", range(analysis.n_heads), key="head")
@@ -75,9 +77,58 @@ def _apply_overview_click(analysis: Analysis) -> None:
 def sync_url(text: str, model: str, builtin: str, layer: int | None = None, head: int | None = None) -> None:
     """Write the view into the URL (Inspect passes its head; Explain shares only the text and model)."""
     state = ViewState(text=text, model=None if model == builtin else model, layer=layer or 0, head=head or 0)
-    params = view_params(state, include_head=layer is not None)
-    if dict(st.query_params) != params:
-        st.query_params.from_dict(params)
+    state_sync_url(view_params(state, include_head=layer is not None))
+    if len(text) > MAX_URL_TEXT:
+        st.info(
+            f"This text has {len(text):,} characters, more than a link can safely carry ({MAX_URL_TEXT:,}), so the "
+            "page's address does not include it: a copied link opens the default sentence. To share this view, "
+            "save it as a file and open it with “Open a saved view” on Inspect."
+        )
+        st.download_button("Save this view (JSON)", data=view_json(state), file_name="attnviz_view.json",
+                           mime="application/json", key=f"save_view_{page_key()}", on_click="ignore")
+
+
+def page_key() -> str:
+    return str(st.session_state.get(TEXT_PAGE, "inspect"))
+
+
+def open_view_uploader() -> None:
+    """A saved view (see ``sync_url``) brings back its text, layer and head."""
+    st.file_uploader("Open a saved view (JSON)", type=["json"], key="view_file", on_change=_apply_view_file)
+    if st.session_state.get("view_file_error"):
+        st.error(st.session_state.pop("view_file_error"))
+
+
+def _apply_view_file() -> None:
+    upload = st.session_state.get("view_file")
+    if upload is None:
+        return
+    try:
+        view = parse_view_json(upload.getvalue())
+    except ValueError as exc:
+        st.session_state["view_file_error"] = str(exc)
+        return
+    if view.text:
+        st.session_state[TEXT] = st.session_state[TEXT_MEMORY] = view.text
+    st.session_state[LAYER], st.session_state[HEAD] = view.layer, view.head
+
+
+def font_size() -> int:
+    """Figure font size: larger in presentation mode."""
+    return figures.PRESENTATION_FONT_SIZE if presentation() else figures.FONT_SIZE
+
+
+def unknown_token_warning(analysis: Analysis) -> None:
+    """Say how many tokens the model's vocabulary did not have: the prediction then rests on what is left."""
+    # tokens.py shows an unknown piece as its source text followed by the tokenizer's unknown token ("爱 [UNK]").
+    unknown = sum(1 for t in analysis.tokens if t.text.split(" ")[-1] in UNKNOWN_TOKENS)
+    if unknown:
+        st.warning(
+            f"{unknown} of {analysis.n_tokens} tokens are unknown to this model ({', '.join(sorted(UNKNOWN_TOKENS))}): "
+            "it did not have those words or characters in its vocabulary and sees only a placeholder for them, so "
+            "the prediction and the attention rest on the remaining tokens. A confident prediction here can be "
+            "meaningless; try a model trained on this language."
+        )
 
 
 def show_tokens(analysis: Analysis) -> None:
@@ -162,7 +213,8 @@ def view_heatmap(
     ]
     if changes:
         title = f"{title} ({'; '.join(changes)})"
-    fig = figures.head_heatmap(view.matrix, view.tokens, title, token_hover=token_hover, sqrt_scale=opts.sqrt_scale)
+    fig = figures.head_heatmap(view.matrix, view.tokens, title, token_hover=token_hover, sqrt_scale=opts.sqrt_scale,
+                               font_size=font_size())
     st.plotly_chart(fig, key=key)
     if view.note:
         st.caption(view.note)

@@ -8,8 +8,20 @@ import streamlit as st
 
 from attnviz.classification import DEFAULT_LABELS, format_label_spec, parse_label_spec
 from attnviz.loading import BUILTIN_CHOICES, BUILTIN_NAME, BUILTIN_ZERO_SHOT_NAME
+from attnviz.ui.state import PRESENTATION, PRESENTATION_MEMORY, presentation
 
 OTHER = "Other: Hugging Face id or local folder…"
+# Static CSS, no user text: larger type for a projector on every page; wide tables scroll instead of being cut.
+PRESENTATION_CSS = """<style>
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] p, [data-testid="stMain"] li { font-size: 1.35rem; }
+[data-testid="stMain"] [data-testid="stTable"] td, [data-testid="stMain"] [data-testid="stTable"] th {
+  font-size: 1.4rem !important; padding: 0.3rem 0.6rem !important; }
+[data-testid="stMain"] [data-testid="stTable"] { overflow-x: auto; }
+[data-testid="stMain"] .katex { font-size: 1.5em !important; }
+[data-testid="stMain"] .katex-display { overflow-x: auto; overflow-y: hidden; }
+[data-testid="stMain"] [data-baseweb="select"] *, [data-testid="stMain"] label p { font-size: 1.3rem !important; }
+[data-testid="stMain"] h1 { font-size: 3rem; } [data-testid="stMain"] h2, [data-testid="stMain"] h3 { font-size: 2.1rem; }
+</style>"""
 
 
 @dataclass(frozen=True)
@@ -47,6 +59,11 @@ def model_sidebar() -> ModelChoice:
                 help="Without internet access only local folders (config.json, tokenizer, model.safetensors) work.",
             ).strip()
         st.session_state["model_memory"] = (choice, custom)
+        # Each page's sidebar toggle is a new widget; the choice lives in a plain key written only on a change.
+        if PRESENTATION_MEMORY in st.session_state:
+            st.session_state[PRESENTATION] = st.session_state[PRESENTATION_MEMORY]
+        st.toggle("Presentation mode", key=PRESENTATION,
+                  on_change=lambda: st.session_state.update({PRESENTATION_MEMORY: st.session_state[PRESENTATION]}), help="Larger text, numbers and heatmaps for a projector.")
         name = custom if choice == OTHER and custom else BUILTIN_CHOICES[0] if choice == OTHER else choice
         st.session_state["model"] = name
         spec = st.session_state.get("labels_memory", format_label_spec(DEFAULT_LABELS))
@@ -61,5 +78,14 @@ def model_sidebar() -> ModelChoice:
                 )
                 spec = st.text_area("Labels and descriptions", key="labels_spec", height=160)
             st.session_state["labels_memory"] = spec
-    labels = parse_label_spec(spec) or DEFAULT_LABELS
+    if presentation():
+        st.html(PRESENTATION_CSS)
+    labels = parse_label_spec(spec)
+    if choice != BUILTIN_NAME and len(labels) < 2:
+        # One label always wins with probability 1: a bar at 1.000 that says nothing.
+        st.sidebar.warning(
+            f"Zero-shot needs two or more labels (you gave {len(labels)}), one a line as `label: description`. "
+            "Until then the default labels (negative, positive) are used."
+        )
+        labels = DEFAULT_LABELS
     return ModelChoice(name, tuple((k, tuple(v)) for k, v in labels.items()))

@@ -8,25 +8,19 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from attnviz import presets
-from attnviz.attention_math import STEP_IDS, AttentionSteps, ShapeError, Step, Table, causal_mask, sdpa_steps
-from attnviz.figures_teaching import saturation_figure
-from attnviz.presets import EXAMPLE_IDS, EXAMPLE_TITLES
-from attnviz.teaching import CellWork, cell_shape, cell_work
+from attnviz.teaching import examples
+from attnviz.teaching.sdpa import STEP_IDS, AttentionSteps, ShapeError, causal_mask, sdpa_steps
+from attnviz.teaching.steps import Step, Table
+from attnviz.teaching.figures import saturation_figure
+from attnviz.teaching.examples import EXAMPLE_IDS, EXAMPLE_TITLES
+from attnviz.teaching.cells import CellWork, cell_shape, cell_work
+from attnviz.ui import state
+from attnviz.ui.state import clamp_index
 from attnviz.ui.worked_tables import COMPACT_KEEP, COMPACT_MAX, Axes, indexed, is_compact, styled
 
 STEP_LABELS = {"inputs": "Q, K, V", "scores": "QKᵀ", "scaled": "÷ √d_k", "masked": "mask", "softmax": "softmax",
                "output": "· V"}
 SIDE_BY_SIDE_COLUMNS = 16
-# Static CSS, no user text: larger type for a projector.
-PRESENTATION_CSS = """<style>
-[data-testid="stMain"] [data-testid="stMarkdownContainer"] p, [data-testid="stMain"] li { font-size: 1.45rem; }
-[data-testid="stMain"] [data-testid="stTable"] td, [data-testid="stMain"] [data-testid="stTable"] th {
-  font-size: 1.5rem !important; padding: 0.35rem 0.7rem !important; }
-[data-testid="stMain"] .katex { font-size: 1.7em !important; }
-[data-testid="stMain"] [data-baseweb="select"] div { font-size: 1.3rem; }
-[data-testid="stMain"] h1 { font-size: 3rem; } [data-testid="stMain"] h2, [data-testid="stMain"] h3 { font-size: 2.1rem; }
-</style>"""
 
 
 @dataclass(frozen=True)
@@ -40,24 +34,28 @@ class Worked:
 
 def init_state() -> None:
     """Example and step from the URL once per session; the text typed on Inspect becomes this page's text."""
+    state.keep(state.WORKED_KEPT)
     if not st.session_state.get("we_url_applied"):
         params = st.query_params
-        st.session_state.setdefault("we_example", presets.parse_choice(params.get("example"), EXAMPLE_IDS))
-        st.session_state.setdefault("we_step", presets.parse_choice(params.get("step"), STEP_IDS))
+        st.session_state.setdefault("we_example", examples.parse_choice(params.get("example"), EXAMPLE_IDS))
+        st.session_state.setdefault("we_step", examples.parse_choice(params.get("step"), STEP_IDS))
         if st.session_state["we_step"] == "masked":
             st.session_state["we_causal"] = True
         st.session_state["we_url_applied"] = True
-    text = st.session_state.get("text")
+    # Inspect's text widget is dropped when this page runs; its kept copy is what the user typed there.
+    text = st.session_state.get(state.TEXT_MEMORY) or st.session_state.get(state.TEXT)
     if isinstance(text, str) and text.strip() and text != st.session_state.get("we_inspect_seen"):
         st.session_state["we_inspect_seen"] = st.session_state["we_text_memory"] = text
+        st.session_state.pop("we_text", None)
 
 
 def example_picker() -> str:
-    left, right = st.columns([3, 1])
-    example_id = left.selectbox("Example", EXAMPLE_IDS, format_func=EXAMPLE_TITLES.get, key="we_example")
-    right.toggle("Presentation mode", key="we_presentation", help="Larger numbers and text for a projector.")
-    if st.session_state.get("we_presentation"):
-        st.html(PRESENTATION_CSS)
+    left, right = st.columns([2, 1])
+    example_id = left.selectbox("Example", EXAMPLE_IDS, format_func=EXAMPLE_TITLES.get, key=state.WE_EXAMPLE,
+                                on_change=lambda: state.forget(state.WE_STEP))  # a new example starts at step 1
+    right.toggle("Students compute first", key=state.WE_HIDE_RESULTS,
+                 help="Hide each step's result and worked cell until you press Reveal.",
+                 on_change=lambda: st.session_state.pop("we_revealed", None))
     return str(example_id)
 
 
@@ -81,20 +79,20 @@ def toy_worked(example_id: str) -> Worked | None:
     return Worked(steps, Axes(names, names))
 
 
-def _sqrt_dk_controls() -> presets.Example:
+def _sqrt_dk_controls() -> examples.Example:
     st.session_state["we_loaded"] = "sqrt_dk"
     a, b, c = st.columns(3)
-    d_k = a.select_slider("d_k", presets.SATURATION_DIMS, value=64, key="we_sqrt_dk")
+    d_k = a.select_slider("d_k", examples.SATURATION_DIMS, value=64, key="we_sqrt_dk")
     scale = b.toggle("Divide by √d_k", value=True, key="we_scale")
     seed = c.number_input("Seed", 0, 1_000_000, key="we_seed")
-    st.plotly_chart(saturation_figure(presets.saturation(), int(d_k), bool(scale)), key="we_saturation")
-    return presets.sqrt_dk_example(int(d_k), int(seed))
+    st.plotly_chart(saturation_figure(examples.saturation(), int(d_k), bool(scale)), key="we_saturation")
+    return examples.sqrt_dk_example(int(d_k), int(seed))
 
 
-def _editable(example_id: str) -> presets.Example:
+def _editable(example_id: str) -> examples.Example:
     if st.session_state.get("we_loaded") != example_id:
         seed = int(st.session_state.get("we_seed", 0))
-        _load(presets.random_example(seed) if example_id == "random" else presets.example(example_id))
+        _load(examples.random_example(seed) if example_id == "random" else examples.example(example_id))
         st.session_state["we_loaded"] = example_id
     if example_id == "random":
         a, b = st.columns([1, 3])
@@ -104,11 +102,11 @@ def _editable(example_id: str) -> presets.Example:
     with st.expander("Edit the numbers: Q, K, V and the token names", expanded=example_id == "random"):
         if example_id != "single":
             a, b, c = st.columns(3)
-            a.number_input("Tokens", presets.MIN_TOKENS, presets.MAX_TOKENS, key="we_n_tokens", on_change=_resize)
-            b.number_input("d_k (length of q and k)", 1, presets.MAX_DIMS, key="we_d_k", on_change=_resize)
-            c.number_input("d_v (length of v)", 1, presets.MAX_DIMS, key="we_d_v", on_change=_resize)
+            a.number_input("Tokens", examples.MIN_TOKENS, examples.MAX_TOKENS, key="we_n_tokens", on_change=_resize)
+            b.number_input("d_k (length of q and k)", 1, examples.MAX_DIMS, key="we_d_k", on_change=_resize)
+            c.number_input("d_v (length of v)", 1, examples.MAX_DIMS, key="we_d_v", on_change=_resize)
         n = len(values["q"])
-        tokens = presets.token_names(st.text_input("Token names, separated by commas", key="we_token_names"), n)
+        tokens = examples.token_names(st.text_input("Token names, separated by commas", key="we_token_names"), n)
         version = st.session_state["we_editor_version"]
         cols = st.columns(3)
         edited = {
@@ -116,8 +114,8 @@ def _editable(example_id: str) -> presets.Example:
             for col, name in zip(cols, ("q", "k", "v"))
         }
     st.session_state["we_edited"] = {"tokens": list(tokens), **{k: v.tolist() for k, v in edited.items()}}
-    note = presets.example(example_id).note if example_id != "random" else f"Random whole numbers (seed {st.session_state['we_seed']})."
-    return presets.Example(example_id, tokens, edited["q"], edited["k"], edited["v"], note)
+    note = examples.example(example_id).note if example_id != "random" else f"Random whole numbers (seed {st.session_state['we_seed']})."
+    return examples.Example(example_id, tokens, edited["q"], edited["k"], edited["v"], note)
 
 
 def _editor(col, label: str, matrix: list, rows: tuple[str, ...], key: str) -> np.ndarray:
@@ -126,7 +124,7 @@ def _editor(col, label: str, matrix: list, rows: tuple[str, ...], key: str) -> n
     return col.data_editor(frame, key=key, num_rows="fixed").to_numpy(dtype=np.float64)
 
 
-def _load(example: presets.Example) -> None:
+def _load(example: examples.Example) -> None:
     st.session_state["we_values"] = {"q": example.q.tolist(), "k": example.k.tolist(), "v": example.v.tolist()}
     st.session_state["we_token_names"] = ", ".join(example.tokens)
     st.session_state["we_n_tokens"], st.session_state["we_d_k"] = example.q.shape
@@ -141,8 +139,8 @@ def _sizes() -> tuple[int, int, int]:
 
 def _reroll() -> None:
     n, d_k, d_v = _sizes()
-    example = presets.random_example(int(st.session_state.get("we_seed", 0)), n, d_k, d_v)
-    _load(presets.Example("random", presets.token_names(st.session_state.get("we_token_names", ""), n),
+    example = examples.random_example(int(st.session_state.get("we_seed", 0)), n, d_k, d_v)
+    _load(examples.Example("random", examples.token_names(st.session_state.get("we_token_names", ""), n),
                           example.q, example.k, example.v))
 
 
@@ -157,8 +155,8 @@ def _resize() -> None:
         return
     n, d_k, d_v = _sizes()
     last = st.session_state.get("we_edited") or st.session_state["we_values"]
-    q, k, v = (presets.resize(np.array(last[m], dtype=float), n, d) for m, d in (("q", d_k), ("k", d_k), ("v", d_v)))
-    _load(presets.Example("edited", presets.token_names(st.session_state.get("we_token_names", ""), n), q, k, v))
+    q, k, v = (examples.resize(np.array(last[m], dtype=float), n, d) for m, d in (("q", d_k), ("k", d_k), ("v", d_v)))
+    _load(examples.Example("edited", examples.token_names(st.session_state.get("we_token_names", ""), n), q, k, v))
 
 
 def step_navigation(steps: AttentionSteps) -> Step:
@@ -168,11 +166,13 @@ def step_navigation(steps: AttentionSteps) -> Step:
     if st.session_state.get("we_step") not in ids:
         st.session_state["we_step"] = "scaled" if st.session_state.get("we_step") == "masked" else ids[0]
     at = ids.index(st.session_state["we_step"])
-    left, mid, right = st.columns([1.6, 6, 1.3])
-    left.button("◀ Previous", key="we_prev", on_click=_move, args=(ids, -1), disabled=at == 0)
+    left, mid, right = st.columns([2.3, 5, 2.3])  # wide enough for "◀ Previous ←" at 1024 px with the sidebar
+    left.button("◀ Previous", key="we_prev", on_click=_move, args=(ids, -1), disabled=at == 0, shortcut="Left",
+                help="Keyboard: ← (left arrow)")
     mid.radio("Step", ids, format_func=lambda i: f"{ids.index(i) + 1}. {STEP_LABELS[i]}", key="we_step",
               horizontal=True, label_visibility="collapsed")
-    right.button("Next ▶", key="we_next", on_click=_move, args=(ids, 1), disabled=at == len(ids) - 1)
+    right.button("Next ▶", key="we_next", on_click=_move, args=(ids, 1), disabled=at == len(ids) - 1,
+                 shortcut="Right", help="Keyboard: → (right arrow)")
     return all_steps[ids.index(st.session_state["we_step"])]
 
 
@@ -192,14 +192,20 @@ def show_step(worked: Worked, step: Step) -> None:
     # On a projector the numbers are large: one table per row, so none is squeezed or cut off.
     # Side by side only while every column fits (~16 in all on a laptop screen); otherwise one table per row.
     total = sum(_shown_columns(t) + 1 + t.row_sums for t in step.tables)
-    wide = st.session_state.get("we_presentation") or total > SIDE_BY_SIDE_COLUMNS
-    places = [st.container() for _ in step.tables] if wide else st.columns([_width(t) for t in step.tables])
-    for place, table in zip(places, step.tables):
+    wide = state.presentation() or total > SIDE_BY_SIDE_COLUMNS
+    hidden = _results_hidden(step)
+    shown = step.tables[:-1] if hidden else step.tables
+    places = [st.container() for _ in shown] if wide else st.columns([_width(t) for t in shown])
+    for place, table in zip(places, shown):
         place.markdown(f"**{table.name}** · {table.matrix.shape[0]}×{table.matrix.shape[1]}")
         place.table(styled(table, worked.axes, highlights))
         if is_compact(table):
             with place.expander(f"All values of {table.name}"):
                 st.dataframe(styled(table, worked.axes, highlights, decimals=6, compact=False).data)
+    if hidden:
+        st.info(f"Compute **{step.tables[-1].name}** yourself first, then press Reveal.")
+        st.button("Reveal the result", key=f"we_reveal_{step.id}", on_click=_reveal, args=(step.id,), type="primary")
+        return
     if work is not None:
         st.markdown("**The chosen cell, worked out:**")
         st.latex(work.latex)
@@ -207,6 +213,16 @@ def show_step(worked: Worked, step: Step) -> None:
             with st.expander("Every term of this sum"):
                 st.code(work.text, language=None, wrap_lines=True)
     st.caption("Numbers are rounded for display only; every computation uses the full float64 values.")
+
+
+def _results_hidden(step: Step) -> bool:
+    """In "students compute first" mode a step's result stays hidden until revealed (the inputs are given)."""
+    revealed = st.session_state.setdefault("we_revealed", set())
+    return bool(st.session_state.get(state.WE_HIDE_RESULTS)) and step.id != "inputs" and step.id not in revealed
+
+
+def _reveal(step_id: str) -> None:
+    st.session_state.setdefault("we_revealed", set()).add(step_id)
 
 
 def _shown_columns(table: Table) -> int:
@@ -224,9 +240,8 @@ def _pick_cell(worked: Worked, step: Step) -> CellWork | None:
         return None
     rows, cols = cell_shape(worked.steps, step.id)
     col_names = [f"d{c}" for c in range(cols)] if step.id == "output" else list(worked.axes.key)
-    for key, count in (("we_cell_row", rows), ("we_cell_col", cols)):
-        if not isinstance(st.session_state.get(key), int) or not 0 <= st.session_state[key] < count:
-            st.session_state[key] = min(1, count - 1)
+    clamp_index("we_cell_row", rows, 1)
+    clamp_index("we_cell_col", cols, 1)
     a, b = st.columns(2)
     row = a.selectbox("Work out the cell in row (query token)", range(rows),
                       format_func=lambda r: worked.axes.query[r], key="we_cell_row")
@@ -236,6 +251,4 @@ def _pick_cell(worked: Worked, step: Step) -> CellWork | None:
 
 
 def sync_url(example_id: str, step_id: str) -> None:
-    params = {"example": example_id, "step": step_id}
-    if dict(st.query_params) != params:
-        st.query_params.from_dict(params)
+    state.sync_url({"example": example_id, "step": step_id})

@@ -15,6 +15,7 @@ from attnviz.figures_block import distance_figure, heads_figure, rope_rotation_f
 from attnviz.ui.cache import get_model
 from attnviz.ui.run import safely
 from attnviz.ui.sidebar import ModelChoice
+from attnviz.ui.state import presentation
 from attnviz.ui.text import md_escape
 from attnviz.ui.worked_tables import indexed
 
@@ -33,10 +34,8 @@ def stage_picker() -> str:
     return str(st.selectbox("Stage", STAGES, format_func=STAGE_TITLES.get, key="we_stage"))
 
 
-def show_stage(stage: str, choice: ModelChoice, presentation_css: str) -> None:
-    st.toggle("Presentation mode", key="we_presentation", help="Larger numbers and text for a projector.")
-    if st.session_state.get("we_presentation"):
-        st.html(presentation_css)
+def show_stage(stage: str, choice: ModelChoice) -> None:
+    # Presentation mode (larger type) is the sidebar's toggle, shared by every page.
     {"multihead": _multihead, "rope": _rope, "gqa": _gqa, "kv_cache": _kv_cache, "cross": _cross,
      "model": lambda: _model(choice)}[stage]()
     with st.expander("The code that computed every number on this stage"):
@@ -56,7 +55,7 @@ def _table(name: str, m: np.ndarray, rows, cols, place=st) -> None:
 
 def _tables(items) -> None:
     """Side by side on a laptop; one under another in presentation mode, so nothing is squeezed."""
-    places = ([st.container() for _ in items] if st.session_state.get("we_presentation")
+    places = ([st.container() for _ in items] if presentation()
               else st.columns(len(items)))
     for place, (name, m, rows, cols) in zip(places, items):
         _table(name, m, rows, cols, place)

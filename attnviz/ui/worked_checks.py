@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from attnviz import presets
-from attnviz.answers import DEFAULT_TOLERANCE, FORMAT_HELP, check_answer, parse_matrix
-from attnviz.attention_math import AttentionSteps, Table, source_code
+from attnviz.teaching import examples
+from attnviz.teaching.answers import DEFAULT_TOLERANCE, FORMAT_HELP, check_answer, parse_matrix
+from attnviz.teaching.sdpa import AttentionSteps, source_code
+from attnviz.teaching.steps import Table
 from attnviz.ui.worked_tables import Axes, indexed, styled
 
 ANSWERS = (
@@ -18,7 +19,7 @@ ANSWERS = (
 
 def article_audit() -> None:
     """The article's example as printed, each of its errors explained, before the corrected version runs."""
-    claim = presets.article_claim()
+    claim = examples.article_claim()
     names = indexed(("A", "B"))
     axes = Axes(names, names)
     st.subheader("What the article claims")
@@ -32,7 +33,7 @@ def article_audit() -> None:
         for place, table in zip(st.columns(3), tables):
             place.markdown(f"**{table.name}** · {table.matrix.shape[0]}×{table.matrix.shape[1]}")
             place.table(styled(table, axes, decimals=4))
-    findings = presets.audit(claim)
+    findings = examples.audit(claim)
     wrong = sum(not f.ok for f in findings)
     st.subheader(f"What is wrong with it: {wrong} errors")
     for number, finding in enumerate(findings, 1):

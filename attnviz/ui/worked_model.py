@@ -6,12 +6,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from attnviz.figures_teaching import comparison_figure
-from attnviz.qkv import MATCH_TOLERANCE, ModelQKV, Recomputed, recompute
+from attnviz.teaching.figures import comparison_figure
+from attnviz.teaching.real_model import MATCH_TOLERANCE, ModelQKV, Recomputed, recompute
 from attnviz.tokens import has_visible_text
 from attnviz.ui.cache import get_model_qkv
 from attnviz.ui.run import safely
 from attnviz.ui.sidebar import ModelChoice
+from attnviz.ui.state import clamp_index
 from attnviz.ui.worked import Worked
 from attnviz.ui.worked_tables import Axes, indexed
 from attnviz.ui.text import md_escape
@@ -36,10 +37,9 @@ def model_worked(choice: ModelChoice) -> tuple[Worked, Recomputed, ModelQKV] | N
     if m.truncated:
         st.warning(f"The worked example uses the first {len(m.tokens)} of {m.total_tokens} tokens of this text "
                    "(the model was run on those tokens only).")
-    for key, count, default in (("we_layer", m.n_layers, 0), ("we_head", m.n_heads, 0),
-                                ("we_query", len(m.tokens), min(2, len(m.tokens) - 1))):
-        if not isinstance(st.session_state.get(key), int) or not 0 <= st.session_state[key] < count:
-            st.session_state[key] = default
+    clamp_index("we_layer", m.n_layers)
+    clamp_index("we_head", m.n_heads)
+    clamp_index("we_query", len(m.tokens), 2)
     names = indexed([t.text for t in m.tokens])
     a, b, c = st.columns(3)
     layer = int(a.selectbox("Layer", range(m.n_layers), key="we_layer"))

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from attnviz.attention_math import Table, format_number
-from attnviz.teaching import Highlight
+from attnviz.teaching.sdpa import format_number
+from attnviz.teaching.steps import Table
+from attnviz.teaching.cells import Highlight
 
 # Vectors longer than this (d_k = 32 in a real model) show their first COMPACT_KEEP entries and "…".
 COMPACT_MAX, COMPACT_KEEP = 8, 6

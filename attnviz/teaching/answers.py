@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from attnviz.attention_math import dims
 from attnviz.errors import InputError
+from attnviz.teaching.sdpa import dims
 
 DEFAULT_TOLERANCE = 0.01
 FORMAT_HELP = "One row per line, numbers separated by spaces or commas (or [[1, 2], [3, 4]])."
@@ -68,7 +68,7 @@ def check_answer(name: str, typed: str, expected: np.ndarray, tolerance: float =
     expected = np.asarray(expected, dtype=np.float64)
     if answer.shape != expected.shape:
         return AnswerCheck(
-            name, False, f"Your {name} is {dims(answer)}, but it should be {dims(expected)} "
+            name, False, f"Your {name} matrix is {dims(answer)}, but it should be {dims(expected)} "
             f"({expected.shape[0]} rows of {expected.shape[1]} numbers).",
         )
     both_inf = np.isinf(answer) & np.isinf(expected) & (np.sign(answer) == np.sign(expected))
@@ -83,4 +83,3 @@ def check_answer(name: str, typed: str, expected: np.ndarray, tolerance: float =
         f"The first is row {i}, column {j} (counting from 0, as in the tables): you wrote {answer[i, j]:g}.",
         wrong, (i, j),
     )
-

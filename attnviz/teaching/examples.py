@@ -7,7 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
-from attnviz.attention_math import ShapeError, dims, format_number, sdpa_steps, softmax
+from attnviz.teaching.sdpa import ShapeError, dims, format_number, sdpa_steps, softmax
 
 EXAMPLE_IDS = ("clean", "article", "single", "sqrt_dk", "random", "model")
 EXAMPLE_TITLES = {

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from attnviz.figures import token_label
-from attnviz.presets import Saturation
+from attnviz.teaching.examples import Saturation
 from attnviz.types import Token
 
 

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 
 from attnviz.architectures import qkv_projections
-from attnviz.attention_math import AttentionSteps, sdpa_steps
 from attnviz.errors import InputError, UnsupportedModelError
 from attnviz.extraction import forward
+from attnviz.teaching.sdpa import AttentionSteps, sdpa_steps
 from attnviz.loading import LoadedModel
 from attnviz.tokens import clean_text, encode
 from attnviz.types import Token

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from attnviz.attention_math import AttentionSteps, format_number
+from attnviz.teaching.sdpa import AttentionSteps, format_number
 
 # Long vectors (d_k = 32 in a real model) show the first terms, "…", the last term and the count.
 MAX_TERMS = 8
@@ -137,12 +137,13 @@ def _softmax(s: AttentionSteps, i: int, j: int, d: int, n: int) -> CellWork:
     x, m, e = s.masked[i, j], s.row_max[i], s.exps[i, j]
     denominator = _tex_sum([tex(v, d) for v in s.exps[i]])
     exponent = r"-\infty" if math.isinf(x) else f"{tex(x, d)} - {tex(m, d, True)}"
+    # With one key the sum has one term: "= 1/1 = 1/1" would say the same thing twice.
+    summed = "" if len(s.exps[i]) == 1 else rf" = \frac{{{tex(e, d)}}}{{{denominator}}}"
     latex = (rf"{_cell('weights', n, j)} = \frac{{e^{{{exponent}}}}}{{\sum_{{j'}} e^{{x_{{{n}j'}} - m_{{{n}}}}}}}"
-             rf" = \frac{{{tex(e, d)}}}{{{denominator}}}"
-             rf" = \frac{{{tex(e, d)}}}{{{tex(s.exp_sums[i], d)}}} = {tex(s.weights[i, j], d)}")
+             rf"{summed} = \frac{{{tex(e, d)}}}{{{tex(s.exp_sums[i], d)}}} = {tex(s.weights[i, j], d)}")
     power = "−∞" if math.isinf(x) else f"{num(x, d)} − {num(m, d, True)}"
-    text = (f"weights[{n},{j}] = e^({power}) / ({' + '.join(num(v, d) for v in s.exps[i])}) = "
-            f"{num(e, d)} / {num(s.exp_sums[i], d)} = {num(s.weights[i, j], d)}")
+    terms = "" if len(s.exps[i]) == 1 else f"({' + '.join(num(v, d) for v in s.exps[i])}) = {num(e, d)} / "
+    text = f"weights[{n},{j}] = e^({power}) / {terms}{num(s.exp_sums[i], d)} = {num(s.weights[i, j], d)}"
     return CellWork("weights", i, j, latex, text,
                     (Highlight(source, i, None), Highlight(source, i, j), Highlight("e^(x − m)", i, None),
                      Highlight("e^(x − m)", i, j), Highlight("weights", i, j)))
