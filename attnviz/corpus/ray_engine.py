@@ -43,11 +43,12 @@ def run_ray(
 
     inputs = out / "_input"
     inputs.mkdir(exist_ok=True)
-    files = []
-    for index, table in pending:
-        path = inputs / f"shard-{index:05d}.parquet"
-        pq.write_table(table, path)
-        files.append(str(path))
+    # One file, one row group per shard: Ray reads row groups in parallel, and one path keeps its listing on one
+    # thread (Ray 2.60 resolves many paths on threads that race on importing fsspec's optional HTTP module).
+    source = inputs / "pending.parquet"
+    with pq.ParquetWriter(source, pending[0][1].schema) as writer:
+        for _, table in pending:
+            writer.write_table(table, row_group_size=max(1, table.num_rows))
     staging = out / "_ray_tmp"
     shutil.rmtree(staging, ignore_errors=True)  # what a failed earlier attempt left
     started_here = not ray.is_initialized()
@@ -59,7 +60,7 @@ def run_ray(
     try:
         actors = concurrency or max(1, int(ray.cluster_resources().get("CPU", 1)))
         (
-            ray.data.read_parquet(files)
+            ray.data.read_parquet(str(source))
             .map_batches(
                 CorpusBatch,
                 fn_constructor_kwargs={"model": model_name, "batch_size": batch_size, "trusted_folder": trusted_folder},
