@@ -165,3 +165,16 @@ class Corpus:
 
 def open_run(out: str | Path) -> Corpus:
     return Corpus(out)
+
+
+def per_label_scores(m: Metrics) -> list[dict[str, float | int | str]]:
+    """Precision, recall, F1 and support of every label, from the confusion matrix (rows true, columns predicted)."""
+    confusion = np.asarray(m.confusion, dtype=np.float64)
+    rows = []
+    for i, label in enumerate(m.labels):
+        tp, predicted, actual = confusion[i, i], confusion[:, i].sum(), confusion[i].sum()
+        precision = tp / predicted if predicted else 0.0
+        recall = tp / actual if actual else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        rows.append({"label": label, "precision": precision, "recall": recall, "f1": f1, "support": int(actual)})
+    return rows
