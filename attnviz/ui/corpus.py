@@ -25,6 +25,7 @@ from attnviz.urlstate import ViewState, view_params
 ANY = "(any)"
 TABLE_COLUMNS = {
     "open": st.column_config.LinkColumn("open", display_text="Inspect ↗", width="small"),
+    "text": st.column_config.TextColumn(width="large"),
     "confidence": st.column_config.NumberColumn(format="%.3f"),
     "value": st.column_config.NumberColumn(format="%.3f"),
     "max_weight": st.column_config.NumberColumn(format="%.3f"),
@@ -163,7 +164,8 @@ def top_k_section(corpus: Corpus, where: Slice, statistic: str) -> None:
         f"Texts where layer {layer}, head {head} has the {'lowest' if lowest else 'highest'} {statistic}; "
         "max query → key is where its largest single weight sits."
     )
-    st.dataframe(with_links(top), hide_index=True, key="corpus_top_k", column_config=TABLE_COLUMNS)
+    order = ("open", "value", "text", "max_query_token", "max_key_token", "max_weight", "label", "predicted", "n_tokens", "row_id")
+    st.dataframe(with_links(top), hide_index=True, key="corpus_top_k", column_config=TABLE_COLUMNS, column_order=order)
 
 
 def misclassified_section(corpus: Corpus, where: Slice) -> None:
@@ -173,7 +175,8 @@ def misclassified_section(corpus: Corpus, where: Slice) -> None:
     wrong = safely(lambda: corpus.misclassified(where, 50), "querying the run")
     if wrong is not None:
         st.caption("Most confidently wrong first (at most 50).")
-        st.dataframe(with_links(wrong), hide_index=True, key="corpus_wrong", column_config=TABLE_COLUMNS)
+        order = ("open", "text", "label", "predicted", "confidence", "n_tokens", "row_id")
+        st.dataframe(with_links(wrong), hide_index=True, key="corpus_wrong", column_config=TABLE_COLUMNS, column_order=order)
 
 
 def bad_rows_section(corpus: Corpus) -> None:
