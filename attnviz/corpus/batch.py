@@ -8,6 +8,7 @@ Rows are sorted by token count and run in sub-batches of ``batch_size`` through 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Callable, Sequence
 
 import numpy as np
@@ -21,6 +22,7 @@ from attnviz.tokens import MAX_CHARS, clean_text
 from attnviz.types import Analysis
 
 log = logging.getLogger("attnviz.corpus")
+_NO_ATTENTIONS = np.zeros((0, 0, 0, 0), dtype=np.float32)
 
 
 def output_schema(n_cells: int) -> pa.Schema:
@@ -62,7 +64,8 @@ class CorpusBatch:
                 continue
             per_row = batch_statistics(*_padded(done))
             for k, (row, analysis) in enumerate(done):
-                analyses[row] = analysis
+                # Only the statistics outlive the sub-batch: a shard's T×T attentions would be gigabytes.
+                analyses[row] = replace(analysis, attentions=_NO_ATTENTIONS)
                 stats[row] = {name: values[k] for name, values in per_row.items()}
             if self.progress is not None:
                 self.progress(len(texts) - len(order) + start + len(rows))
