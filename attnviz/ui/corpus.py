@@ -7,13 +7,13 @@ since a shared instance must not let a visitor name any file on the host.
 
 from __future__ import annotations
 
-import os
 import urllib.parse
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
+from attnviz import settings
 from attnviz.corpus import DESCRIPTIONS, STATISTICS, Corpus, Slice, run
 from attnviz.corpus.figures import confusion_figure, head_means_figure
 from attnviz.corpus.query import LENGTH_BUCKETS, per_label_scores
@@ -33,12 +33,12 @@ TABLE_COLUMNS = {
 
 
 def runs_root() -> Path:
-    return Path(os.environ.get("ATTNVIZ_CORPUS_RUNS", "runs")).expanduser()
+    return Path(settings.current().corpus_runs)
 
 
 def data_root() -> Path | None:
-    value = os.environ.get("ATTNVIZ_CORPUS_DATA", "").strip()
-    return Path(value).expanduser() if value else None
+    value = settings.current().corpus_data
+    return Path(value) if value else None
 
 
 def list_runs(root: Path) -> list[Path]:
