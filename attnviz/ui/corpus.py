@@ -20,6 +20,7 @@ from attnviz.corpus.query import LENGTH_BUCKETS, per_label_scores
 from attnviz.corpus.reader import FORMATS
 from attnviz.ui.cache import get_model
 from attnviz.ui.run import safely
+from attnviz.ui.text import md_escape
 from attnviz.urlstate import ViewState, view_params
 
 ANY = "(any)"
@@ -59,7 +60,7 @@ def inspect_link(text: str) -> str:
 def run_picker(root: Path) -> Corpus | None:
     runs = list_runs(root)
     if not runs:
-        st.info(f"No corpus runs in {root} yet. Start one below, or run python -m attnviz.corpus with --out under it.")
+        st.info(f"No corpus runs in {md_escape(str(root))} yet. Start one below, or run python -m attnviz.corpus with --out under it.")
         return None
     names = [p.name for p in runs]
     if st.session_state.get("corpus_run") not in names:
@@ -77,7 +78,7 @@ def start_run_form(root: Path, model_name: str) -> None:
         return
     files = sorted(p.name for p in data.iterdir() if p.suffix.lower() in FORMATS and p.is_file())
     if not files:
-        st.caption(f"No .csv, .tsv or .parquet files in {data}.")
+        st.caption(f"No .csv, .tsv or .parquet files in {md_escape(str(data))}.")
         return
     with st.form("corpus_new"):
         file = st.selectbox("File", files, key="corpus_file")
