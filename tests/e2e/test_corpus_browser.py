@@ -19,8 +19,8 @@ DEV = "/work/shared/data/sst2/dev.tsv"
 def corpus_app(tmp_path_factory, builtin_model):
     root = tmp_path_factory.mktemp("corpus_runs")
     corpus.run(DEV, root / "sst2-dev", text_column="sentence", label_column="label", model=builtin_model, limit=24)
-    with streamlit_server({"ATTNVIZ_CORPUS_RUNS": str(root)}) as url:
-        yield url, root
+    with streamlit_server({"ATTNVIZ_CORPUS_RUNS": str(root)}) as server:
+        yield server.url, root
 
 
 def test_corpus_page_draws_scores_and_heads(page, corpus_app):
