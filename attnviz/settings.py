@@ -21,11 +21,15 @@ CACHE_MB = "ATTNVIZ_CACHE_MB"
 DEVICE = "ATTNVIZ_DEVICE"
 TORCH_THREADS = "ATTNVIZ_TORCH_THREADS"
 DTYPE = "ATTNVIZ_DTYPE"
+CORPUS_RUNS = "ATTNVIZ_CORPUS_RUNS"
+CORPUS_DATA = "ATTNVIZ_CORPUS_DATA"
 CLASSROOM_DB = "ATTNVIZ_CLASSROOM_DB"
 CLASSROOM_URL = "ATTNVIZ_CLASSROOM_URL"
 _HUB_OFFLINE = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
-NAMES = (MODEL_ROOT, MAX_MODEL_BYTES, CACHE_MB, DEVICE, TORCH_THREADS, DTYPE, CLASSROOM_DB, CLASSROOM_URL,
-         *_HUB_OFFLINE)
+NAMES = (
+    MODEL_ROOT, MAX_MODEL_BYTES, CACHE_MB, DEVICE, TORCH_THREADS, DTYPE, CORPUS_RUNS, CORPUS_DATA, CLASSROOM_DB,
+    CLASSROOM_URL, *_HUB_OFFLINE,
+)
 
 DEFAULT_MAX_MODEL_BYTES = 1_500_000_000
 DEFAULT_CACHE_MB = 256
@@ -48,6 +52,8 @@ class Settings:
     torch_threads: int | None = None
     dtype: str = "float32"  # float16/bfloat16 are used only on CUDA (see device.weight_dtype)
     hub_offline: bool = False
+    corpus_runs: str = "runs"  # the Corpus page lists the runs in this folder
+    corpus_data: str | None = None  # the Corpus page may start runs on files in this folder (None: no new runs)
     classroom_db: str | None = None  # the Classroom's SQLite file (~ expanded); None: the user's data folder
     classroom_url: str = ""  # the app's address as students reach it, without a trailing slash
 
@@ -77,6 +83,8 @@ def parse(environ: Mapping[str, str]) -> Settings:
         torch_threads=_whole(TORCH_THREADS, get(TORCH_THREADS), None, minimum=1),
         dtype=dtype.lower() if dtype else "float32",
         hub_offline=(offline or "").upper() in constants.ENV_VARS_TRUE_VALUES,
+        corpus_runs=os.path.expanduser(get(CORPUS_RUNS) or "runs"),
+        corpus_data=os.path.expanduser(get(CORPUS_DATA)) if get(CORPUS_DATA) else None,
         classroom_db=os.path.expanduser(get(CLASSROOM_DB)) if get(CLASSROOM_DB) else None,
         classroom_url=(get(CLASSROOM_URL) or "").rstrip("/"),
     )
