@@ -18,7 +18,15 @@ from attnviz.errors import (
     ResourceError,
 )
 from attnviz.head_stats import HeadStats, ablate, head_importance, head_statistics
-from attnviz.loading import BUILTIN_CHOICES, BUILTIN_NAME, BUILTIN_ZERO_SHOT_NAME, LoadedModel, load_model
+from attnviz.head_types import HeadTypes, head_types
+from attnviz.loading import (
+    BUILTIN_CHOICES,
+    BUILTIN_NAME,
+    BUILTIN_ZERO_SHOT_NAME,
+    SMOLLM2_NAME,
+    LoadedModel,
+    load_model,
+)
 from attnviz.rollout import raw_attention, rollout
 from attnviz.types import Analysis, Prediction, Token
 from attnviz.views import View, hide_special, merge_subwords
@@ -27,6 +35,9 @@ __all__ = [
     "BUILTIN_CHOICES",
     "BUILTIN_NAME",
     "BUILTIN_ZERO_SHOT_NAME",
+    "SMOLLM2_NAME",
+    "HeadTypes",
+    "head_types",
     "Analysis",
     "AttentionDifference",
     "Attribution",
