@@ -111,3 +111,26 @@ def test_smollm2_cache_is_tied_to_the_gguf_hash(smollm2, tmp_path):
     assert builtin_decoder.is_converted(folder, digest)
     assert not builtin_decoder.is_converted(folder, "0" * 64)
     assert not builtin_decoder.is_converted(tmp_path, digest)
+
+
+def test_tiny_decoder_integrated_gradients_are_complete_for_a_next_token(tiny_decoder):
+    p = attnviz.analyze(MARY, tiny_decoder).prediction
+    ig = attnviz.attribute(MARY, target=p.labels[1], model=tiny_decoder)
+    assert ig.target == p.labels[1] and "next token" in ig.output
+    assert ig.scores.sum() == pytest.approx(ig.f_input - ig.f_baseline, abs=max(1e-3, 5 * abs(ig.convergence_delta)))
+
+
+def test_tiny_decoder_batched_head_importance_equals_one_head_at_a_time(tiny_decoder):
+    from attnviz import next_token_explain
+
+    importance = attnviz.head_importance(MARY, tiny_decoder)
+    p = attnviz.analyze(MARY, tiny_decoder).prediction
+    mask = np.ones((tiny_decoder.n_layers, tiny_decoder.n_heads))
+    mask[1, 2] = 0.0
+    off = attnviz.analyze(MARY, tiny_decoder, head_mask=mask).prediction
+    p_off = dict(zip(off.token_ids, off.probs)).get(p.token_ids[0])
+    if p_off is None:
+        p_off = next_token_explain.ablate(MARY, mask, tiny_decoder, p.token_ids[:1]).probs[0]
+    assert importance[1, 2] == pytest.approx(float(p.probs[0]) - float(p_off), abs=1e-5)
+    same = next_token_explain.ablate(MARY, mask, tiny_decoder, p.token_ids)
+    assert same.labels == p.labels and same.probs[0] == pytest.approx(float(p.probs[0]) - importance[1, 2], abs=1e-5)
