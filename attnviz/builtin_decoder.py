@@ -20,6 +20,7 @@ import os
 import shutil
 import tempfile
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -56,8 +57,22 @@ def cache_root() -> Path:
 
 
 def sha256(path: Path) -> str:
-    with path.open("rb") as f:
+    """SHA-256 of ``path``, hashed once per process for each (file, size, modification time)."""
+    stat = path.stat()
+    return _sha256(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=8)
+def _sha256(path: str, size: int, mtime_ns: int) -> str:
+    with open(path, "rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def is_cached() -> bool:
+    """True when the packaged GGUF has a valid conversion in the cache folder (so loading is quick)."""
+    gguf = gguf_path()
+    digest = sha256(gguf)
+    return is_converted(cached_dir(gguf, digest), digest)
 
 
 def cached_dir(gguf: Path | None = None, digest: str | None = None) -> Path:
