@@ -38,7 +38,7 @@ def next_token_figure(prediction: Prediction) -> go.Figure:
     )
     fig = go.Figure(trace)
     fig.update_layout(
-        xaxis=dict(range=[0, 1], title=dict(text="probability of being the next token (softmax over the vocabulary)")),
+        xaxis=dict(range=[0, 1], title=dict(text="probability of the next token")),
         yaxis=dict(tickmode="array", tickvals=positions, ticktext=labels, autorange="reversed"),
         height=int(80 + 30 * len(labels)), margin=dict(l=10, r=10, t=10, b=10),
     )
