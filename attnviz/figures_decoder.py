@@ -28,7 +28,10 @@ def visible(token_text: str) -> str:
 
 def next_token_figure(prediction: Prediction) -> go.Figure:
     """Horizontal bars: the top-k next tokens (most probable on top), then the probability of every other token."""
-    labels = [html.escape(visible(t), quote=False) for t in prediction.labels] + [REST]
+    ids = prediction.token_ids or (None,) * len(prediction.labels)
+    # A byte-level piece of a multi-byte character decodes to U+FFFD on its own: the id tells such tokens apart.
+    shown = [visible(t) + (f" (byte piece, id {i})" if "\ufffd" in t and i is not None else "") for t, i in zip(prediction.labels, ids)]
+    labels = [html.escape(t, quote=False) for t in shown] + [REST]
     probs = [float(p) for p in prediction.probs] + [rest_probability(prediction)]
     positions = list(range(len(labels)))
     colours = ["#1f77b4"] + ["#9bbbd8"] * (len(labels) - 2) + ["#d0d0d0"]

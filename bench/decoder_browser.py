@@ -89,7 +89,11 @@ def main() -> None:
                       f"3 s later {rss_mb(proc.pid):.0f} MB (idle {idle:.0f} MB)")
                 if args.shots:
                     args.shots.mkdir(parents=True, exist_ok=True)
+                    # The page scrolls inside the app, so a tall window is what shows all of it in one image.
+                    page.set_viewport_size({"width": 1400, "height": 5200})
+                    page.wait_for_selector(IDLE)
                     page.locator("[data-testid='stMain']").screenshot(path=str(args.shots / f"inspect_{name}.png"))
+                    page.set_viewport_size({"width": 1400, "height": 1000})
                 if name in args.explain:
                     start = time.perf_counter()
                     page.goto(f"{url}/Explain?{urllib.parse.urlencode({'model': MODEL, 'text': text})}")
@@ -97,7 +101,10 @@ def main() -> None:
                     page.wait_for_selector(IDLE, timeout=900_000)
                     print(f"{name}: Explain complete {time.perf_counter() - start:.1f} s after opening")
                     if args.shots:
+                        page.set_viewport_size({"width": 1400, "height": 6000})
+                        page.wait_for_selector(IDLE)
                         page.locator("[data-testid='stMain']").screenshot(path=str(args.shots / f"explain_{name}.png"))
+                        page.set_viewport_size({"width": 1400, "height": 1000})
             browser.close()
     finally:
         proc.terminate()
