@@ -6,11 +6,10 @@ bounds entries, not bytes. Sessions keep only their text and widget values.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import streamlit as st
 
+from attnviz import settings
 from attnviz.analysis import analyze_many
 from attnviz.attribution import Attribution, attribute
 from attnviz.gate import cancel_when
@@ -22,8 +21,12 @@ from attnviz.types import Analysis, Prediction
 
 Labels = tuple[tuple[str, tuple[str, ...]], ...]
 
-_BUDGET_MB = int(os.environ.get("ATTNVIZ_CACHE_MB", "256"))
-_analyses: ByteBudgetLRU[Analysis] = ByteBudgetLRU(_BUDGET_MB * 1_000_000, lambda a: int(a.attentions.nbytes))
+
+
+@st.cache_resource
+def _analyses() -> ByteBudgetLRU[Analysis]:
+    """The one store, made at first use: a bad ATTNVIZ_CACHE_MB is then a message on the page, not an import crash."""
+    return ByteBudgetLRU(settings.current().cache_mb * 1_000_000, lambda a: int(a.attentions.nbytes))
 
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the model…")
@@ -39,14 +42,15 @@ def get_analysis(text: str, model_name: str, labels: Labels = ()) -> Analysis:
 
 def get_analyses(texts: tuple[str, ...], model_name: str, labels: Labels = ()) -> tuple[Analysis, ...]:
     """Analyses of ``texts``; the ones not cached yet run together in one batched forward pass."""
-    found = {t: _analyses.get((t, model_name, labels)) for t in texts}
+    store = _analyses()
+    found = {t: store.get((t, model_name, labels)) for t in texts}
     missing = tuple(dict.fromkeys(t for t, a in found.items() if a is None))
     if missing:
         model = get_model(model_name)
         with st.spinner("Running the model…"), cancel_when(_tab_closed()):
             fresh = analyze_many(missing, model, labels=dict(labels) or None)
         for text, analysis in zip(missing, fresh):
-            found[text] = _analyses.put((text, model_name, labels), analysis)
+            found[text] = store.put((text, model_name, labels), analysis)
     return tuple(found[t] for t in texts)
 
 
@@ -95,9 +99,8 @@ def get_model_qkv(text: str, model_name: str) -> ModelQKV:
 
 
 def clear_caches() -> None:
-    for cached in (get_model, get_attribution, get_head_importance, get_ablation, get_model_qkv):
+    for cached in (get_model, get_attribution, get_head_importance, get_ablation, get_model_qkv, _analyses):
         cached.clear()
-    _analyses.clear()
 
 
 __all__ = [
