@@ -49,11 +49,9 @@ def gguf_path() -> Path:
 
 def cache_root() -> Path:
     """The user cache folder: ``ATTNVIZ_CACHE_DIR``, else ``$XDG_CACHE_HOME/attnviz``, else ``~/.cache/attnviz``."""
-    configured = os.environ.get("ATTNVIZ_CACHE_DIR", "").strip()
-    if configured:
-        return Path(configured).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "attnviz"
+    from attnviz import settings
+
+    return Path(settings.current().cache_dir)
 
 
 def sha256(path: Path) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from attnviz.errors import InputError
-from attnviz.heads import output_projections
+from attnviz.architectures import output_projections
 from attnviz.loading import LoadedModel
 from attnviz.next_token import token_text
 from attnviz.tokens import clean_text, encode

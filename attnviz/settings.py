@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Mapping
 
@@ -21,8 +21,9 @@ CACHE_MB = "ATTNVIZ_CACHE_MB"
 DEVICE = "ATTNVIZ_DEVICE"
 TORCH_THREADS = "ATTNVIZ_TORCH_THREADS"
 DTYPE = "ATTNVIZ_DTYPE"
+CACHE_DIR = "ATTNVIZ_CACHE_DIR"
 _HUB_OFFLINE = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
-NAMES = (MODEL_ROOT, MAX_MODEL_BYTES, CACHE_MB, DEVICE, TORCH_THREADS, DTYPE, *_HUB_OFFLINE)
+NAMES = (MODEL_ROOT, MAX_MODEL_BYTES, CACHE_MB, DEVICE, TORCH_THREADS, DTYPE, CACHE_DIR, "XDG_CACHE_HOME", *_HUB_OFFLINE)
 
 DEFAULT_MAX_MODEL_BYTES = 1_500_000_000
 DEFAULT_CACHE_MB = 256
@@ -45,6 +46,8 @@ class Settings:
     torch_threads: int | None = None
     dtype: str = "float32"  # float16/bfloat16 are used only on CUDA (see device.weight_dtype)
     hub_offline: bool = False
+    # User cache folder (the converted built-in language model, see builtin_decoder).
+    cache_dir: str = field(default_factory=lambda: os.path.expanduser(os.path.join("~", ".cache", "attnviz")))
 
 
 def parse(environ: Mapping[str, str]) -> Settings:
@@ -72,6 +75,9 @@ def parse(environ: Mapping[str, str]) -> Settings:
         torch_threads=_whole(TORCH_THREADS, get(TORCH_THREADS), None, minimum=1),
         dtype=dtype.lower() if dtype else "float32",
         hub_offline=(offline or "").upper() in constants.ENV_VARS_TRUE_VALUES,
+        cache_dir=os.path.expanduser(
+            get(CACHE_DIR) or os.path.join(get("XDG_CACHE_HOME") or os.path.join("~", ".cache"), "attnviz")
+        ),
     )
 
 
