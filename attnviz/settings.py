@@ -22,8 +22,11 @@ DEVICE = "ATTNVIZ_DEVICE"
 TORCH_THREADS = "ATTNVIZ_TORCH_THREADS"
 DTYPE = "ATTNVIZ_DTYPE"
 CACHE_DIR = "ATTNVIZ_CACHE_DIR"
+CLASSROOM_DB = "ATTNVIZ_CLASSROOM_DB"
+CLASSROOM_URL = "ATTNVIZ_CLASSROOM_URL"
 _HUB_OFFLINE = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
-NAMES = (MODEL_ROOT, MAX_MODEL_BYTES, CACHE_MB, DEVICE, TORCH_THREADS, DTYPE, CACHE_DIR, "XDG_CACHE_HOME", *_HUB_OFFLINE)
+NAMES = (MODEL_ROOT, MAX_MODEL_BYTES, CACHE_MB, DEVICE, TORCH_THREADS, DTYPE, CACHE_DIR, "XDG_CACHE_HOME", CLASSROOM_DB,
+         CLASSROOM_URL, *_HUB_OFFLINE)
 
 DEFAULT_MAX_MODEL_BYTES = 1_500_000_000
 DEFAULT_CACHE_MB = 256
@@ -48,6 +51,8 @@ class Settings:
     hub_offline: bool = False
     # User cache folder (the converted built-in language model, see builtin_decoder).
     cache_dir: str = field(default_factory=lambda: os.path.expanduser(os.path.join("~", ".cache", "attnviz")))
+    classroom_db: str | None = None  # the Classroom's SQLite file (~ expanded); None: the user's data folder
+    classroom_url: str = ""  # the app's address as students reach it, without a trailing slash
 
 
 def parse(environ: Mapping[str, str]) -> Settings:
@@ -78,6 +83,8 @@ def parse(environ: Mapping[str, str]) -> Settings:
         cache_dir=os.path.expanduser(
             get(CACHE_DIR) or os.path.join(get("XDG_CACHE_HOME") or os.path.join("~", ".cache"), "attnviz")
         ),
+        classroom_db=os.path.expanduser(get(CLASSROOM_DB)) if get(CLASSROOM_DB) else None,
+        classroom_url=(get(CLASSROOM_URL) or "").rstrip("/"),
     )
 
 
