@@ -20,7 +20,15 @@ from attnviz.errors import (
 from attnviz.faithfulness import Faithfulness, faithfulness
 from attnviz.grad_rollout import GradRollout, grad_rollout
 from attnviz.head_stats import HeadStats, ablate, head_importance, head_statistics
-from attnviz.loading import BUILTIN_CHOICES, BUILTIN_NAME, BUILTIN_ZERO_SHOT_NAME, LoadedModel, load_model
+from attnviz.head_types import HeadTypes, head_types
+from attnviz.loading import (
+    BUILTIN_CHOICES,
+    BUILTIN_NAME,
+    BUILTIN_ZERO_SHOT_NAME,
+    SMOLLM2_NAME,
+    LoadedModel,
+    load_model,
+)
 from attnviz.rollout import raw_attention, rollout
 from attnviz.scoreboard import Scoreboard, scoreboard
 from attnviz.types import Analysis, Prediction, Token
@@ -31,6 +39,9 @@ __all__ = [
     "BUILTIN_CHOICES",
     "BUILTIN_NAME",
     "BUILTIN_ZERO_SHOT_NAME",
+    "SMOLLM2_NAME",
+    "HeadTypes",
+    "head_types",
     "Analysis",
     "AttentionDifference",
     "Attribution",

@@ -7,7 +7,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from attnviz import classification
+from attnviz import classification, next_token
 from attnviz.extraction import forward, forward_batch
 from attnviz.loading import LoadedModel, load_model
 from attnviz.tokens import clean_text, encode
@@ -49,7 +49,9 @@ def analyze_many(
 
 def _analysis(loaded: LoadedModel, cleaned, enc, result, labels) -> Analysis:
     prediction: Prediction | None = None
-    if result.logits is not None:
+    if result.logits is not None and loaded.kind == "causal":
+        prediction = next_token.from_logits(result.logits, loaded.tokenizer)
+    elif result.logits is not None:
         prediction = classification.from_logits(result.logits, loaded.labels)
     elif result.hidden is not None:
         label_map = dict(labels) if labels else classification.DEFAULT_LABELS
@@ -68,6 +70,7 @@ def _analysis(loaded: LoadedModel, cleaned, enc, result, labels) -> Analysis:
         causal=loaded.kind == "causal",
         chars_dropped=cleaned.chars_dropped,
         notices=result.notices,
+        input_ids=tuple(enc.input_ids),
     )
 
 

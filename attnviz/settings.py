@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Mapping
 
@@ -23,12 +23,13 @@ TORCH_THREADS = "ATTNVIZ_TORCH_THREADS"
 DTYPE = "ATTNVIZ_DTYPE"
 CORPUS_RUNS = "ATTNVIZ_CORPUS_RUNS"
 CORPUS_DATA = "ATTNVIZ_CORPUS_DATA"
+CACHE_DIR = "ATTNVIZ_CACHE_DIR"
 CLASSROOM_DB = "ATTNVIZ_CLASSROOM_DB"
 CLASSROOM_URL = "ATTNVIZ_CLASSROOM_URL"
 _HUB_OFFLINE = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
 NAMES = (
-    MODEL_ROOT, MAX_MODEL_BYTES, CACHE_MB, DEVICE, TORCH_THREADS, DTYPE, CORPUS_RUNS, CORPUS_DATA, CLASSROOM_DB,
-    CLASSROOM_URL, *_HUB_OFFLINE,
+    MODEL_ROOT, MAX_MODEL_BYTES, CACHE_MB, DEVICE, TORCH_THREADS, DTYPE, CORPUS_RUNS, CORPUS_DATA, CACHE_DIR,
+    "XDG_CACHE_HOME", CLASSROOM_DB, CLASSROOM_URL, *_HUB_OFFLINE,
 )
 
 DEFAULT_MAX_MODEL_BYTES = 1_500_000_000
@@ -54,6 +55,8 @@ class Settings:
     hub_offline: bool = False
     corpus_runs: str = "runs"  # the Corpus page lists the runs in this folder
     corpus_data: str | None = None  # the Corpus page may start runs on files in this folder (None: no new runs)
+    # User cache folder (the converted built-in language model, see builtin_decoder).
+    cache_dir: str = field(default_factory=lambda: os.path.expanduser(os.path.join("~", ".cache", "attnviz")))
     classroom_db: str | None = None  # the Classroom's SQLite file (~ expanded); None: the user's data folder
     classroom_url: str = ""  # the app's address as students reach it, without a trailing slash
 
@@ -85,6 +88,9 @@ def parse(environ: Mapping[str, str]) -> Settings:
         hub_offline=(offline or "").upper() in constants.ENV_VARS_TRUE_VALUES,
         corpus_runs=os.path.expanduser(get(CORPUS_RUNS) or "runs"),
         corpus_data=os.path.expanduser(get(CORPUS_DATA)) if get(CORPUS_DATA) else None,
+        cache_dir=os.path.expanduser(
+            get(CACHE_DIR) or os.path.join(get("XDG_CACHE_HOME") or os.path.join("~", ".cache"), "attnviz")
+        ),
         classroom_db=os.path.expanduser(get(CLASSROOM_DB)) if get(CLASSROOM_DB) else None,
         classroom_url=(get(CLASSROOM_URL) or "").rstrip("/"),
     )

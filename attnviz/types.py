@@ -24,11 +24,16 @@ class Token:
 
 @dataclass(frozen=True)
 class Prediction:
-    """Class probabilities: ``probs[i]`` belongs to ``labels[i]``; ``method`` says how they were made."""
+    """Class probabilities: ``probs[i]`` belongs to ``labels[i]``; ``method`` says how they were made.
+
+    For a language model (``method == "next-token"``) the labels are the top-k next tokens as text, ``probs`` their
+    share of the whole vocabulary (summing to less than 1), and ``token_ids`` their vocabulary ids.
+    """
 
     labels: tuple[str, ...]
-    probs: np.ndarray  # float32[n_labels], sums to 1
+    probs: np.ndarray  # float32[n_labels], sums to 1 (classes) or at most 1 (next-token top-k)
     method: str = "classifier"
+    token_ids: tuple[int, ...] = ()
 
     @property
     def top_label(self) -> str:
@@ -53,6 +58,7 @@ class Analysis:
     causal: bool = False
     chars_dropped: int = 0
     notices: tuple[str, ...] = field(default=())
+    input_ids: tuple[int, ...] = field(default=())  # the vocabulary id of each token (head types compare them)
 
     @property
     def n_layers(self) -> int:

@@ -4,6 +4,7 @@ import streamlit as st
 
 from attnviz import figures
 from attnviz.loading import BUILTIN_NAME
+from attnviz.ui import decoder as lm
 from attnviz.ui import inspect as ui
 from attnviz.ui.run import run_analysis
 from attnviz.ui.text import md_escape
@@ -21,6 +22,7 @@ st.text_area(
     help="Paste any text. Longer texts are cut to the model's limit, and the page says what was dropped.",
 )
 ui.remember_text()
+lm.first_load_notice(choice.name)
 analysis = run_analysis(st.session_state["text"], choice)
 if analysis is None:
     st.stop()
@@ -31,6 +33,8 @@ with left:
     st.subheader("Prediction")
     if analysis.prediction is None:
         st.info("This model has no classifier (it is a language model), so there is no prediction to show.")
+    elif analysis.prediction.method == "next-token":
+        lm.show_next_token(analysis)
     else:
         how = "zero-shot: similarity to the label descriptions in the sidebar" if analysis.prediction.method == "zero-shot" else "the model's classifier head"
         st.caption(f"{md_escape(analysis.model_name)} — {how}")
@@ -52,6 +56,10 @@ st.plotly_chart(
     figures.overview_figure(analysis.attentions, opts.sqrt_scale, ui.font_size()), key="overview", on_select="rerun",
     selection_mode="points",
 )
+
+st.subheader("Head types")
+if analysis.causal or st.toggle("Show previous-token, duplicate-token, induction and sink scores", key="show_head_types"):
+    lm.head_types_section(analysis, choice.name)
 
 st.subheader("Averages")
 if ui.average_choice(layer, analysis.n_heads):

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from attnviz import figures
+from attnviz import figures, figures_decoder
 from attnviz.loading import BUILTIN_NAME
+from attnviz.ui import decoder as lm
 from attnviz.ui import explain as ui
 from attnviz.ui import scoreboard
 from attnviz.ui.inspect import font_size, init_from_url, remember_text, sync_url, unknown_token_warning
@@ -21,6 +22,7 @@ st.caption(
 )
 st.text_area("Text to analyse", key="text", height=90, help="The same text as on Inspect; edits carry over.")
 remember_text()
+lm.first_load_notice(choice.name)
 analysis = run_analysis(st.session_state["text"], choice)
 if analysis is None:
     st.stop()
@@ -33,7 +35,10 @@ if analysis.prediction is None:
 left, right = st.columns([1, 2])
 with left:
     st.subheader("Prediction")
-    st.plotly_chart(figures.prediction_figure(analysis.prediction, font_size()), key="prediction")
+    if analysis.prediction.method == "next-token":
+        st.plotly_chart(figures_decoder.next_token_figure(analysis.prediction), key="prediction")
+    else:
+        st.plotly_chart(figures.prediction_figure(analysis.prediction, font_size()), key="prediction")
 with right:
     st.subheader("What to explain")
     target = ui.target_selector(analysis)

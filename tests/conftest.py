@@ -102,3 +102,20 @@ def fresh_caches():
     clear_caches()
     st.cache_data.clear()
     yield
+
+
+@pytest.fixture(scope="session", params=["llama", "gpt2"])
+def tiny_decoder(request, tmp_path_factory):
+    """A 2-layer random causal LM (Llama with grouped key/value heads, or GPT-2) loaded through the real loader."""
+    import attnviz
+    from tests.decoders import write_tiny_decoder
+
+    return attnviz.load_model(str(write_tiny_decoder(tmp_path_factory.mktemp(f"tiny_{request.param}"), request.param)))
+
+
+@pytest.fixture(scope="session")
+def smollm2():
+    """The built-in SmolLM2-135M; its GGUF is converted at most once (then cached in the user cache folder)."""
+    import attnviz
+
+    return attnviz.load_model("smollm2")

@@ -47,3 +47,17 @@ def test_classroom_load_script_runs_on_a_small_class():
         cwd=ROOT, capture_output=True, text=True, check=True, timeout=300,
     ).stdout
     assert "errors 0  cross-session leaks 0" in out, out
+
+
+def test_decoder_bench_json_reports_every_figure(tmp_path):
+    from tests.decoders import write_tiny_decoder
+
+    folder = write_tiny_decoder(tmp_path / "tiny_llama", "llama")
+    out = subprocess.run(
+        [sys.executable, "bench/decoder.py", "--json", "--model", str(folder), "--short", "16", "--long", "32",
+         "--repeat", "1", "--skip-first-load"],
+        cwd=ROOT, capture_output=True, text=True, check=True, timeout=300,
+    ).stdout
+    row = json.loads(out.splitlines()[-1])
+    assert row["first_load_s"] is None and 16 < row["long_tokens"] <= 32
+    assert row["rss_peak_mb"] >= row["rss_idle_mb"] > 0 and row["forward_s"] > 0 and row["figures_s"] > 0

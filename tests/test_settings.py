@@ -79,3 +79,9 @@ def test_hub_offline_spelled_as_huggingface_hub_allows_is_honoured(value, monkey
     monkeypatch.setenv("HF_HUB_OFFLINE", value)
     with pytest.raises(attnviz.ModelLoadError, match="runs offline"):
         attnviz.load_model("some-org/some-model-that-is-not-cached")
+
+
+def test_cache_dir_follows_attnviz_then_xdg_then_home():
+    assert settings.parse({"ATTNVIZ_CACHE_DIR": "/srv/c", "XDG_CACHE_HOME": "/x"}).cache_dir == "/srv/c"
+    assert settings.parse({"XDG_CACHE_HOME": "/x"}).cache_dir == "/x/attnviz"
+    assert settings.parse({}).cache_dir.endswith("/.cache/attnviz")

@@ -11,10 +11,13 @@ import streamlit as st
 from attnviz import figures, figures_explain
 from attnviz.attribution import METHODS, Attribution, rank_agreement
 from attnviz.compare import AttentionDifference, attention_difference
+from attnviz.figures_decoder import visible
 from attnviz.head_stats import HeadStats, head_statistics
+from attnviz.head_types import head_types
 from attnviz.rollout import raw_attention, rollout
 from attnviz.types import Analysis
 from attnviz.ui.cache import get_ablation, get_attribution, get_head_importance
+from attnviz.ui.decoder import next_token_ablation
 from attnviz.ui import run
 from attnviz.ui.run import model_labels, run_analyses
 from attnviz.ui.sidebar import ModelChoice
@@ -34,6 +37,8 @@ TABLE_COLUMNS = {
     "layer": "layer", "head": "head", "importance": "importance (Δ p)", "entropy": "entropy (bits)",
     "special_share": "on special", "punctuation_share": "on punctuation", "mean_distance": "mean distance",
     "previous_token": "previous token", "next_token": "next token",
+    "previous_detector": "previous (detector)", "duplicate_token": "duplicate token", "induction": "induction",
+    "sink": "sink",
 }
 
 
@@ -48,6 +53,8 @@ def target_selector(analysis: Analysis) -> str:
     labels = list(prediction.labels)
     if st.session_state.get("explain_target") not in labels:
         st.session_state["explain_target"] = prediction.top_label
+    if prediction.method == "next-token":
+        return str(st.selectbox("Next token to explain", labels, key="explain_target", format_func=visible))
     return str(st.selectbox("Class to explain", labels, key="explain_target"))
 
 
@@ -65,15 +72,17 @@ def attribution_section(analysis: Analysis, choice: ModelChoice, target: str, me
     if len(attribution.tokens) != analysis.n_tokens:
         st.error("The gradients were computed on a different tokenization; reload the page.")
         return
+    # A causal model's first token sees only itself; its last token is the one that predicts the next.
+    query, which = (analysis.n_tokens - 1, "last") if analysis.causal else (0, "first")
     series = {
-        "raw attention": raw_attention(analysis),
-        "rollout": rollout(analysis)[0],
+        "raw attention": raw_attention(analysis, query),
+        "rollout": rollout(analysis)[query],
         METHODS[method].lower(): attribution.scores,
     }
     titles = [
-        "Raw attention from the first token, last layer, mean over heads",
-        "Rollout from the first token (all layers)",
-        f"{METHODS[method]} for the chosen class",
+        f"Raw attention from the {which} token, last layer, mean over heads",
+        f"Rollout from the {which} token (all layers)",
+        f"{METHODS[method]} for the chosen {'next token' if analysis.causal else 'class'}",
     ]
     st.plotly_chart(
         figures_explain.token_bars(
@@ -111,7 +120,9 @@ def head_table_section(analysis: Analysis, choice: ModelChoice) -> HeadStats | N
     """Sortable table of every head; a picked row can be opened on Inspect."""
     importance = safely(lambda: get_head_importance(analysis.text, choice.name, model_labels(choice)))
     stats = head_statistics(analysis, importance)
-    table = pd.DataFrame(stats.rows())
+    # The detector's previous-token score (first key and diagonal left out) differs from the plain mean above.
+    types = pd.DataFrame(head_types(analysis).rows()).rename(columns={"previous_token": "previous_detector"})
+    table = pd.DataFrame(stats.rows()).merge(types, on=["layer", "head"])
     if stats.importance is not None:
         table = table.sort_values("importance", ascending=False, kind="stable")
     table = table[[c for c in TABLE_COLUMNS if c in table.columns]].rename(columns=TABLE_COLUMNS).reset_index(drop=True)
@@ -151,7 +162,11 @@ def ablation_section(analysis: Analysis, choice: ModelChoice) -> None:
     if not off:
         st.info("Choose heads or layers above: the prediction with them switched off appears here.")
         return
-    after = safely(lambda: get_ablation(analysis.text, choice.name, model_labels(choice), tuple(sorted(off))))
+    if analysis.prediction is not None and analysis.prediction.method == "next-token":
+        ids = analysis.prediction.token_ids
+        after = safely(lambda: next_token_ablation(analysis.text, choice.name, tuple(sorted(off)), ids))
+    else:
+        after = safely(lambda: get_ablation(analysis.text, choice.name, model_labels(choice), tuple(sorted(off))))
     if after is None or analysis.prediction is None:
         return
     before = analysis.prediction

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from attnviz.classification import DEFAULT_LABELS, format_label_spec, parse_label_spec
-from attnviz.loading import BUILTIN_CHOICES, BUILTIN_NAME, BUILTIN_ZERO_SHOT_NAME
+from attnviz.loading import BUILTIN_CHOICES, BUILTIN_NAME, BUILTIN_ZERO_SHOT_NAME, SMOLLM2_NAME
 from attnviz.ui.state import PRESENTATION, PRESENTATION_MEMORY, presentation
 
 OTHER = "Other: Hugging Face id or local folder…"
@@ -67,8 +67,9 @@ def model_sidebar() -> ModelChoice:
         name = custom if choice == OTHER and custom else BUILTIN_CHOICES[0] if choice == OTHER else choice
         st.session_state["model"] = name
         spec = st.session_state.get("labels_memory", format_label_spec(DEFAULT_LABELS))
-        # The built-in classifier has its own head (negative/positive): label descriptions would do nothing there.
-        if choice != BUILTIN_NAME:
+        # The built-in classifier has its own head (negative/positive) and the language model predicts the next
+        # token: label descriptions would do nothing there.
+        if choice not in (BUILTIN_NAME, SMOLLM2_NAME):
             if "labels_spec" not in st.session_state:
                 st.session_state["labels_spec"] = spec
             with st.expander("Zero-shot labels", expanded=choice == BUILTIN_ZERO_SHOT_NAME):
