@@ -104,3 +104,17 @@ def test_long_csv_quotes_token_labels_and_keeps_every_weight():
     assert rows[0]["query_token"] == 'a,"b' and rows[1]["key_token"] == "'=SUM(A1)"
     weights = np.array([float(r["weight"]) for r in rows]).reshape(att.shape)
     np.testing.assert_allclose(weights, att, atol=5e-7)
+
+
+@pytest.mark.usefixtures("fresh_caches")
+def test_inspect_offers_the_npz_and_disables_text_exports_past_the_cap():
+    from tests.apptest import open_page
+
+    at = open_page("pages/1_Inspect.py", {"text": " ".join(["the film was good"] * 40)})  # 162 tokens
+    assert not at.exception
+    ids = {b.proto.id: b for b in at.get("download_button")}
+    labels = sorted(b.proto.label for b in ids.values())
+    assert labels == ["All (.npz)", "Head CSV", "Head JSON"], labels
+    capped = {b.label: b for b in at.button if b.label in ("Layer CSV", "Layer JSON", "All CSV", "All JSON")}
+    assert set(capped) == {"Layer CSV", "Layer JSON", "All CSV", "All JSON"}
+    assert all(b.disabled and "binary .npz" in b.help for b in capped.values())
