@@ -54,9 +54,7 @@ def _analysis(loaded: LoadedModel, cleaned, enc, result, labels) -> Analysis:
     elif result.hidden is not None:
         label_map = dict(labels) if labels else classification.DEFAULT_LABELS
         if label_map:
-            prediction = classification.zero_shot(
-                classification.mean_pool(result.hidden), _label_embeddings(loaded, label_map)
-            )
+            prediction = classification.zero_shot(result.hidden, label_embeddings(loaded, label_map))
     # Read-only: the app shares one Analysis between sessions without copying it.
     result.attentions.flags.writeable = False
     return Analysis(
@@ -82,7 +80,8 @@ def embed(loaded: LoadedModel, text: str) -> np.ndarray:
     return classification.mean_pool(hidden)
 
 
-def _label_embeddings(loaded: LoadedModel, labels: Mapping[str, Sequence[str]]) -> dict[str, np.ndarray]:
+def label_embeddings(loaded: LoadedModel, labels: Mapping[str, Sequence[str]]) -> dict[str, np.ndarray]:
+    """Each label's mean description embedding float[D] (kept on ``loaded``: the last 32 label sets)."""
     key = tuple((name, tuple(descs)) for name, descs in labels.items())
     cache = loaded.label_embeddings
     if key not in cache:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from attnviz.attention_math import dims
 from attnviz.errors import InputError
 
 DEFAULT_TOLERANCE = 0.01
@@ -67,7 +68,7 @@ def check_answer(name: str, typed: str, expected: np.ndarray, tolerance: float =
     expected = np.asarray(expected, dtype=np.float64)
     if answer.shape != expected.shape:
         return AnswerCheck(
-            name, False, f"Your {name} is {_dims(answer)}, but it should be {_dims(expected)} "
+            name, False, f"Your {name} is {dims(answer)}, but it should be {dims(expected)} "
             f"({expected.shape[0]} rows of {expected.shape[1]} numbers).",
         )
     both_inf = np.isinf(answer) & np.isinf(expected) & (np.sign(answer) == np.sign(expected))
@@ -83,6 +84,3 @@ def check_answer(name: str, typed: str, expected: np.ndarray, tolerance: float =
         wrong, (i, j),
     )
 
-
-def _dims(a: np.ndarray) -> str:
-    return f"{a.shape[0]}×{a.shape[1]}"

@@ -104,9 +104,9 @@ def sdpa_steps(q, k, v, mask: np.ndarray | None = None, scale: bool = True) -> A
     k = _matrix("K", k)  # [Tk, d_k]
     v = _matrix("V", v)  # [Tk, d_v]
     if q.shape[1] != k.shape[1]:
-        raise ShapeError(f"Q is {_dims(q)} but K is {_dims(k)}: Q and K need the same number of columns (d_k).")
+        raise ShapeError(f"Q is {dims(q)} but K is {dims(k)}: Q and K need the same number of columns (d_k).")
     if k.shape[0] != v.shape[0]:
-        raise ShapeError(f"K is {_dims(k)} but V is {_dims(v)}: K and V need the same number of rows (one per key).")
+        raise ShapeError(f"K is {dims(k)} but V is {dims(v)}: K and V need the same number of rows (one per key).")
     scores = q @ k.T  # [Tq, Tk]
     scaled = scores / math.sqrt(q.shape[1]) if scale else scores.copy()  # [Tq, Tk]
     visible = _mask(mask, scores.shape)
@@ -165,7 +165,7 @@ def _mask(mask, shape: tuple[int, int]) -> np.ndarray | None:
         return None
     m = np.array(mask, dtype=bool)
     if m.shape != shape:
-        raise ShapeError(f"The mask is {_dims(m)} but the scores are {shape[0]}×{shape[1]}: they must match.")
+        raise ShapeError(f"The mask is {dims(m)} but the scores are {shape[0]}×{shape[1]}: they must match.")
     empty = np.flatnonzero(~m.any(axis=1))
     if len(empty):
         raise ShapeError(f"The mask hides every key from query {int(empty[0])}; each query must see at least one key.")
@@ -173,8 +173,9 @@ def _mask(mask, shape: tuple[int, int]) -> np.ndarray | None:
     return m
 
 
-def _dims(a: np.ndarray) -> str:
-    return "×".join(str(n) for n in a.shape)
+def dims(a: np.ndarray) -> str:
+    """A matrix's shape as a reader writes it: "2×3"."""
+    return "×".join(str(n) for n in np.shape(a))
 
 
 def _inputs(s: AttentionSteps) -> Step:

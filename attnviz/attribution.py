@@ -16,7 +16,7 @@ from typing import Any, Iterator, Mapping, Sequence
 import numpy as np
 
 from attnviz import classification
-from attnviz.analysis import _label_embeddings, _resolve
+from attnviz.analysis import _resolve, label_embeddings
 from attnviz.errors import AttnvizError, InputError
 from attnviz.loading import LoadedModel
 from attnviz.tokens import clean_text, encode
@@ -68,22 +68,14 @@ def label_setup(loaded: LoadedModel, labels: Mapping[str, Sequence[str]] | None 
         return Labels(tuple(loaded.labels), None)
     label_map = dict(labels) if labels else classification.DEFAULT_LABELS
     # Computed before any gate is taken: it runs the model itself, unmasked.
-    centres = _label_embeddings(loaded, label_map)
-    matrix = np.stack([np.asarray(centres[name], dtype=np.float64) for name in label_map])
-    matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
-    return Labels(tuple(label_map), matrix.astype(np.float32))
+    return Labels(tuple(label_map), classification.label_centres(label_embeddings(loaded, label_map)))
 
 
-def class_scores(loaded: LoadedModel, output: Any, labels: Labels):
-    """torch float[batch, n_labels] whose softmax is the prediction: logits, or scaled cosine similarities."""
-    import torch
-
+def class_scores(output: Any, mask: Any, labels: Labels):
+    """torch float[batch, n_labels] whose softmax is the prediction: logits, or the zero-shot head's scores."""
     if labels.centres is None:
         return output.logits
-    pooled = output.last_hidden_state.mean(dim=1)  # [B, D], every token counts, as in classification.mean_pool
-    pooled = pooled / pooled.norm(dim=-1, keepdim=True).clamp_min(1e-12)
-    centres = torch.as_tensor(labels.centres, device=pooled.device, dtype=pooled.dtype)  # [n_labels, D]
-    return pooled @ centres.T * classification.ZERO_SHOT_SCALE
+    return classification.zero_shot_logits(output.last_hidden_state, mask, labels.centres)
 
 
 def target_index(target: str | int | None, names: Sequence[str], predicted: int) -> int:
@@ -127,7 +119,7 @@ def attribute(
 
     def scores_of(embeds):  # [B, T, D] -> [B, n_labels]
         mask = torch.ones(embeds.shape[:2], dtype=torch.long, device=embeds.device)
-        return class_scores(loaded, loaded.model(inputs_embeds=embeds, attention_mask=mask, return_dict=True), classes)
+        return class_scores(loaded.model(inputs_embeds=embeds, attention_mask=mask, return_dict=True), mask, classes)
 
     with loaded.gate.hold(), torch.enable_grad(), _weights_frozen(loaded.model):
         ids = torch.tensor([list(enc.input_ids)], dtype=torch.long, device=loaded.device)
@@ -203,10 +195,8 @@ def rank_correlation(x: np.ndarray, y: np.ndarray) -> float:
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     if x.shape != y.shape or x.ndim != 1:
         raise ValueError(f"need two vectors of one length; got {x.shape} and {y.shape}")
-    rx, ry = pd.Series(x).rank().to_numpy(), pd.Series(y).rank().to_numpy()
-    rx, ry = rx - rx.mean(), ry - ry.mean()
-    norm = np.sqrt((rx**2).sum() * (ry**2).sum())
-    return float((rx * ry).sum() / norm) if norm > 0 else float("nan")
+    # DataFrame.corr ranks in pandas' own code (Series.corr would need SciPy for Spearman).
+    return float(pd.DataFrame({"x": x, "y": y}).corr(method="spearman").iloc[0, 1])
 
 
 def rank_agreement(scores: Mapping[str, np.ndarray], tokens: Sequence[Token]) -> dict[tuple[str, str], float]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -47,15 +47,34 @@ def mean_pool(hidden: np.ndarray) -> np.ndarray:
     return pooled / max(np.linalg.norm(pooled), 1e-12)
 
 
-def zero_shot(text_embedding: np.ndarray, label_embeddings: Mapping[str, np.ndarray]) -> Prediction:
-    """Softmax of scaled cosine similarity between the text and each label's mean description embedding."""
-    labels = tuple(label_embeddings)
-    sims = []
-    for label in labels:
-        centre = np.asarray(label_embeddings[label], dtype=np.float64)
-        centre = centre / max(np.linalg.norm(centre), 1e-12)
-        sims.append(float(np.dot(text_embedding, centre)))
-    return Prediction(labels, softmax(np.array(sims) * ZERO_SHOT_SCALE), "zero-shot")
+def label_centres(label_embeddings: Mapping[str, np.ndarray]) -> np.ndarray:
+    """float32[n_labels, D]: each label's mean description embedding, scaled to unit length, in mapping order."""
+    matrix = np.stack([np.asarray(v, dtype=np.float64) for v in label_embeddings.values()])
+    return (matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+
+def zero_shot_logits(hidden: Any, mask: Any, centres: np.ndarray) -> Any:
+    """THE zero-shot head (analyze, attribute and evaluate all use it): torch float[batch, n_labels].
+
+    ``ZERO_SHOT_SCALE`` × cosine between the mean of the real tokens' hidden states (``hidden`` torch
+    float[batch, tokens, D], ``mask`` [batch, tokens], 1 for a real token) and each label's centre
+    (``label_centres``). Its softmax is the prediction; it is differentiable, so attributions can explain it.
+    """
+    import torch
+
+    real = mask.unsqueeze(-1).to(hidden.dtype)  # [B, T, 1]
+    pooled = (hidden * real).sum(dim=1) / real.sum(dim=1).clamp_min(1.0)  # [B, D]
+    pooled = pooled / pooled.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+    return pooled @ torch.as_tensor(centres, device=hidden.device, dtype=hidden.dtype).T * ZERO_SHOT_SCALE
+
+
+def zero_shot(hidden: np.ndarray, label_embeddings: Mapping[str, np.ndarray]) -> Prediction:
+    """The zero-shot prediction for one text from its hidden states float[tokens, D]."""
+    import torch
+
+    states = torch.as_tensor(np.asarray(hidden, dtype=np.float32))[None]  # [1, T, D]
+    logits = zero_shot_logits(states, torch.ones(states.shape[:2]), label_centres(label_embeddings))
+    return Prediction(tuple(label_embeddings), softmax(logits[0].numpy()), "zero-shot")
 
 
 def parse_label_spec(spec: str) -> dict[str, tuple[str, ...]]:

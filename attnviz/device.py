@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 
-VALID_DEVICES = ("cuda", "mps", "cpu")
+from attnviz import settings
 
 
 def choose_device(override: str | None, cuda_available: bool, mps_available: bool) -> str:
-    """Pure device choice. An override naming an absent or unknown device falls back to the automatic order."""
+    """Pure device choice. An override naming an absent device falls back to the automatic order."""
     wanted = (override or "").strip().lower()
     if wanted == "cpu":
         return "cpu"
@@ -29,20 +29,20 @@ def detect_device() -> str:
 
     mps = getattr(torch.backends, "mps", None)
     return choose_device(
-        os.environ.get("ATTNVIZ_DEVICE"),
+        settings.current().device,
         cuda_available=torch.cuda.is_available(),
         mps_available=bool(mps and mps.is_available()),
     )
 
 
-def torch_threads(cpu_count: int | None, override: str | None) -> int:
+def torch_threads(cpu_count: int | None, override: int | None) -> int:
     """Intra-op threads for CPU inference.
 
     A classroom server runs several requests at once; on 2 cores, 2 torch threads under load ran
     2x slower than 1, so small machines get 1 thread and larger ones half their cores (at most 8).
     """
-    if override and override.strip().isdigit() and int(override) > 0:
-        return int(override)
+    if override:
+        return override
     cores = cpu_count or 1
     return 1 if cores <= 2 else min(8, cores // 2)
 
@@ -50,7 +50,7 @@ def torch_threads(cpu_count: int | None, override: str | None) -> int:
 def configure_threads() -> int:
     import torch
 
-    n = torch_threads(os.cpu_count(), os.environ.get("ATTNVIZ_TORCH_THREADS"))
+    n = torch_threads(os.cpu_count(), settings.current().torch_threads)
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     return n

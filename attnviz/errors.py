@@ -29,3 +29,8 @@ class ResourceError(AttnvizError):
 
 class CancelledError(AttnvizError):
     """The request's page went away while it waited; nobody is left to show the result to."""
+
+
+class UnsupportedModelError(AttnvizError):
+    """The model keeps its attention where attnviz does not look (see attnviz.architectures), or computes it in a
+    way a feature cannot follow (fused projections, rotary positions, ...)."""

@@ -115,14 +115,12 @@ def predict(loaded: Any, texts: Sequence[str], batch_size: int = 32, max_length:
     import torch
 
     from attnviz import classification
-    from attnviz.analysis import embed
+    from attnviz.analysis import label_embeddings
 
-    label_embeddings = None
+    names, centres = tuple(loaded.labels), None
     if loaded.kind == "encoder":
-        label_embeddings = {
-            name: np.mean([embed(loaded, d) for d in descriptions], axis=0)
-            for name, descriptions in classification.DEFAULT_LABELS.items()
-        }
+        labels = label_embeddings(loaded, classification.DEFAULT_LABELS)
+        names, centres = tuple(labels), classification.label_centres(labels)
     elif loaded.kind != "classifier":
         raise InputError(f"Cannot score a {loaded.kind} model: choose a classifier or an encoder.")
     limit = min(max_length, loaded.max_tokens)
@@ -138,14 +136,11 @@ def predict(loaded: Any, texts: Sequence[str], batch_size: int = 32, max_length:
                 return_tensors="pt",
             ).to(loaded.device)
             result = loaded.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
-            if label_embeddings is None:
-                out.extend(loaded.labels[i] for i in result.logits.argmax(dim=-1).tolist())
-                continue
-            mask = batch["attention_mask"].unsqueeze(-1).float()  # [B, T, 1]
-            hidden = (result.last_hidden_state * mask).sum(1) / mask.sum(1)  # [B, D] mean over real tokens
-            for vector in hidden.float().cpu().numpy():
-                pooled = vector / max(np.linalg.norm(vector), 1e-12)
-                out.append(classification.zero_shot(pooled, label_embeddings).top_label)
+            if centres is None:
+                scores = result.logits
+            else:
+                scores = classification.zero_shot_logits(result.last_hidden_state, batch["attention_mask"], centres)
+            out.extend(names[i] for i in scores.argmax(dim=-1).tolist())
     return out, truncated
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -48,20 +49,28 @@ def stack_attentions(per_layer: Sequence[np.ndarray], n_layers: int) -> np.ndarr
 
 
 _OOM = "The machine ran out of memory for this text. Try a shorter text, or retry in a moment."
+# (module, forward hook) pairs: registered for one pass only, and only while that pass holds the model's gate.
+Hooks = Sequence[tuple[Any, Callable[..., Any]]]
 
 
-def forward(loaded: Any, input_ids: Sequence[int], head_mask: np.ndarray | None = None) -> ForwardResult:
-    """One forward pass under the model's gate; a CUDA out-of-memory falls back to the CPU once."""
-    return forward_batch(loaded, [input_ids], head_mask)[0]
+def forward(
+    loaded: Any, input_ids: Sequence[int], head_mask: np.ndarray | None = None, hooks: Hooks = ()
+) -> ForwardResult:
+    """One forward pass under the model's gate; a CUDA out-of-memory falls back to the CPU once.
+
+    ``hooks`` see the modules' outputs during this pass (the worked example records q, k, v with them).
+    """
+    return forward_batch(loaded, [input_ids], head_mask, hooks)[0]
 
 
 def forward_batch(
-    loaded: Any, batch: Sequence[Sequence[int]], head_mask: np.ndarray | None = None
+    loaded: Any, batch: Sequence[Sequence[int]], head_mask: np.ndarray | None = None, hooks: Hooks = ()
 ) -> list[ForwardResult]:
     """Several token sequences in ONE padded forward pass (one GPU launch instead of one per text)."""
     import torch
 
-    with loaded.gate.hold():
+    # Hooks go on inside the gate: the model is shared, and another session's pass must not fill them.
+    with loaded.gate.hold(), _hooked(hooks):
         try:
             return _forward(loaded, batch, head_mask, ())
         except torch.OutOfMemoryError as exc:
@@ -76,6 +85,16 @@ def forward_batch(
             return _forward(loaded, batch, head_mask, (note,))
         except torch.OutOfMemoryError as exc:
             raise ResourceError(_OOM) from exc
+
+
+@contextmanager
+def _hooked(hooks: Hooks) -> Iterator[None]:
+    handles = [module.register_forward_hook(hook) for module, hook in hooks]
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
 
 
 def _forward(

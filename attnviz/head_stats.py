@@ -15,9 +15,9 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 import numpy as np
 
 from attnviz.analysis import _resolve, analyze
+from attnviz.architectures import output_projections
 from attnviz.attribution import class_scores, label_setup
 from attnviz.errors import AttnvizError
-from attnviz.heads import output_projections
 from attnviz.loading import LoadedModel
 from attnviz.tokens import clean_text, encode
 from attnviz.types import Analysis, Prediction, Token
@@ -126,13 +126,13 @@ def head_importance(
     enc = encode(clean_text(text).text, loaded.tokenizer, loaded.max_tokens)
     if loaded.kind == "causal":
 
-        def probabilities(out):  # the next token after the last position
+        def probabilities(out, mask):  # the next token after the last position
             return torch.softmax(out.logits[:, -1].float(), dim=-1)
     else:
         classes = label_setup(loaded, labels)
 
-        def probabilities(out):
-            return torch.softmax(class_scores(loaded, out, classes).float(), dim=-1)
+        def probabilities(out, mask):
+            return torch.softmax(class_scores(out, mask, classes).float(), dim=-1)
 
     return batched_importance(loaded, enc.input_ids, probabilities, progress=progress)
 
@@ -141,9 +141,9 @@ def head_importance(
 _CELLS_PER_CHUNK = 2**22
 
 
-# Model output for a batch -> torch float[batch, targets]: the numbers a head is judged by (class or
-# next-token probabilities); importance reads one target's column.
-Scorer = Callable[[Any], Any]
+# (model output for a batch, its attention mask [batch, tokens]) -> torch float[batch, targets]: the numbers a
+# head is judged by (class or next-token probabilities); importance reads one target's column.
+Scorer = Callable[[Any, Any], Any]
 
 
 def single_head_masks(n_layers: int, n_heads: int) -> np.ndarray:
@@ -177,11 +177,9 @@ def batched_importance(
     for start in range(0, len(masks), rows):
         chunk = masks[start : start + rows]
         with loaded.gate.hold(), torch.inference_mode(), _row_masks(loaded.model, chunk):
-            out = loaded.model(
-                input_ids=ids.expand(len(chunk), -1), attention_mask=torch.ones_like(ids).expand(len(chunk), -1),
-                return_dict=True,
-            )
-            values = score(out)
+            mask = torch.ones_like(ids).expand(len(chunk), -1)
+            out = loaded.model(input_ids=ids.expand(len(chunk), -1), attention_mask=mask, return_dict=True)
+            values = score(out, mask)
             if target is None:  # row 0 of the first chunk is the full model
                 target = int(values[0].argmax())
             scores.append(values[:, target].double().cpu().numpy())

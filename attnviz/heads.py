@@ -1,8 +1,8 @@
 """Switch attention heads off: transformers 5 dropped ``head_mask``, so we mask with forward pre-hooks.
 
-Each layer's attention output projection (BERT's ``attention.output.dense``, GPT-2's ``attn.c_proj``,
-Llama's ``self_attn.o_proj``, ...) receives the heads' outputs concatenated as [batch, tokens,
-heads × head_dim]; zeroing a head's slice there removes exactly that head's contribution, the same
+Each layer's attention output projection (``Layout.output`` in attnviz.architectures: BERT's
+``attention.output.dense``, GPT-2's ``attn.c_proj``, Llama's ``self_attn.o_proj``, ...) receives the heads'
+outputs concatenated as [batch, tokens, heads × head_dim]; zeroing a head's slice there removes exactly that head's contribution, the same
 as the old ``head_mask``. The attention weights themselves are left as they are.
 """
 
@@ -13,32 +13,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from attnviz.architectures import output_projections
 from attnviz.errors import AttnvizError
-
-_LAYER_LISTS = ("encoder.layer", "transformer.layer", "transformer.h", "layers", "h", "layer")
-_OUTPUT_PROJECTIONS = ("attention.output.dense", "attention.out_lin", "attn.c_proj", "self_attn.o_proj", "attn.out_proj")
-
-
-def attr_path(obj: Any, path: str) -> Any:
-    """``obj.a.b.c`` for path "a.b.c", or None where a step is missing."""
-    for part in path.split("."):
-        obj = getattr(obj, part, None)
-        if obj is None:
-            return None
-    return obj
-
-
-def output_projections(model: Any) -> list[Any]:
-    """One attention output projection module per layer, first layer first."""
-    base = getattr(model, "base_model", model)
-    for path in _LAYER_LISTS:
-        layers = attr_path(base, path)
-        if layers is None or not hasattr(layers, "__len__"):
-            continue
-        found = [next((p for p in (attr_path(layer, q) for q in _OUTPUT_PROJECTIONS) if p is not None), None) for layer in layers]
-        if found and all(p is not None for p in found):
-            return found
-    raise AttnvizError("Switching heads off is supported for BERT-, GPT-2- and Llama-style models only.")
 
 
 @contextmanager

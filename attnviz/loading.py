@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from attnviz import builtin, policy
+from attnviz import builtin, policy, settings
 from attnviz.device import configure_threads, detect_device, weight_dtype
 from attnviz.errors import ModelLoadError
 from attnviz.gate import InferenceGate
@@ -103,7 +103,7 @@ def load_model(name_or_path: str | None = None, *, trusted_folder: bool = False)
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
     logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
-    configure_threads()
+    configure_threads()  # also the first read of the settings: a bad ATTNVIZ_* value stops here, with its name
     if builtin.is_delta_dir(source):
         return _load_trained(name, Path(source))
     offline = local or _offline()
@@ -121,12 +121,17 @@ def load_model(name_or_path: str | None = None, *, trusted_folder: bool = False)
         )
     common = {"trust_remote_code": False, "local_files_only": offline}
     _refuse_remote_code(name, source if local else None, None)
+    # A hub model's size comes from its safetensors headers on the hub, before anything is downloaded.
+    size = None if offline else _hub_weights_bytes(name, source)
+    if size is not None:
+        policy.check_size(size, name)
     try:
         config = AutoConfig.from_pretrained(source, **common)
     except Exception as exc:  # transformers raises OSError, ValueError, HTTP errors ...
         raise _load_error(name, local, exc) from exc
     _refuse_remote_code(name, None, config)
-    policy.check_size(_size_of(source, local, config), name)
+    if size is None:
+        policy.check_size(_size_of(source, local, config), name)
     kind = model_kind(getattr(config, "architectures", None), bool(getattr(config, "is_decoder", False)))
     auto = _auto_class(kind)
     try:
@@ -169,13 +174,26 @@ def _refuse_remote_code(name: str, folder: str | None, config: Any) -> None:
         )
 
 
+def _hub_weights_bytes(name: str, repo_id: str) -> int | None:
+    """Weight bytes of a hub repository from its safetensors headers (a few kB read), or None if unknown."""
+    import huggingface_hub
+    from huggingface_hub.errors import NotASafetensorsRepoError
+
+    try:
+        return policy.repo_weights_bytes(huggingface_hub.get_safetensors_metadata(repo_id, timeout=10)) or None
+    except NotASafetensorsRepoError as exc:
+        raise ModelLoadError(
+            f"'{name}' has no safetensors weights, and this app never loads other weight formats. {_HUB_HELP}"
+        ) from exc
+    except Exception:  # unknown repository, gated, network: loading the config says which, in words
+        return None
+
+
 def _size_of(source: str, local: bool, config: Any) -> int:
-    """Weight bytes from the safetensors headers of a folder, else an estimate from the config."""
-    if local:
-        found = policy.weights_bytes(Path(source))
-        if found:
-            return found
-    return policy.estimated_bytes(config.to_dict())
+    """Weight bytes from the safetensors headers of a folder (or the hub cache), else an estimate from the config."""
+    folder = Path(source) if local else _cached_folder(source)
+    found = policy.weights_bytes(folder) if folder is not None else 0
+    return found or policy.estimated_bytes(config.to_dict())
 
 
 def _place(model: Any) -> str:
@@ -184,7 +202,7 @@ def _place(model: Any) -> str:
 
     device = detect_device()
     if device != "cpu":
-        model.to(device, dtype=getattr(torch, weight_dtype(device, os.environ.get("ATTNVIZ_DTYPE"))))
+        model.to(device, dtype=getattr(torch, weight_dtype(device, settings.current().dtype)))
     return device
 
 
@@ -237,17 +255,23 @@ def hub_reachable(endpoint: str | None = None, timeout_s: float = 3.0) -> bool:
         return False
 
 
-def _cached_on_disk(repo_id: str) -> bool:
+def _cached_folder(repo_id: str) -> Path | None:
+    """The hub cache's snapshot folder of ``repo_id`` (the one holding its config.json), or None."""
     try:
         from huggingface_hub import try_to_load_from_cache
 
-        return isinstance(try_to_load_from_cache(repo_id, "config.json"), str)
+        found = try_to_load_from_cache(repo_id, "config.json")
     except Exception:  # a malformed id is simply not cached
-        return False
+        return None
+    return Path(found).parent if isinstance(found, str) else None
+
+
+def _cached_on_disk(repo_id: str) -> bool:
+    return _cached_folder(repo_id) is not None
 
 
 def _offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes")
+    return settings.current().hub_offline
 
 
 def _max_tokens(config: Any, tokenizer: Any) -> int:

@@ -1,10 +1,15 @@
-"""A thread-safe least-recently-used store bounded by bytes, for analyses shared by every session."""
+"""A thread-safe least-recently-used store bounded by bytes, for analyses shared by every session.
+
+cachetools' ``LRUCache`` (with ``getsizeof``) keeps the books and evicts; this adds the lock that every session's
+thread needs, and keeps a value larger than the whole budget out instead of raising.
+"""
 
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from typing import Callable, Generic, Hashable, TypeVar
+
+from cachetools import LRUCache
 
 V = TypeVar("V")
 
@@ -18,40 +23,29 @@ class ByteBudgetLRU(Generic[V]):
     def __init__(self, budget_bytes: int, size: Callable[[V], int]) -> None:
         self.budget_bytes = budget_bytes
         self._size = size
-        self._items: OrderedDict[Hashable, tuple[V, int]] = OrderedDict()
-        self._total = 0
+        self._items: LRUCache[Hashable, V] = LRUCache(maxsize=budget_bytes, getsizeof=size)
         self._lock = threading.Lock()
 
     @property
     def total_bytes(self) -> int:
-        return self._total
+        return int(self._items.currsize)
 
     def __len__(self) -> int:
         return len(self._items)
 
     def get(self, key: Hashable) -> V | None:
         with self._lock:
-            item = self._items.get(key)
-            if item is None:
-                return None
-            self._items.move_to_end(key)
-            return item[0]
+            return self._items.get(key)
 
     def put(self, key: Hashable, value: V) -> V:
-        n = self._size(value)
+        fits = self._size(value) <= self.budget_bytes
         with self._lock:
-            old = self._items.pop(key, None)
-            if old is not None:
-                self._total -= old[1]
-            if n <= self.budget_bytes:
-                self._items[key] = (value, n)
-                self._total += n
-            while self._total > self.budget_bytes and self._items:
-                _, (_, dropped) = self._items.popitem(last=False)
-                self._total -= dropped
+            if fits:
+                self._items[key] = value
+            else:
+                self._items.pop(key, None)
         return value
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
-            self._total = 0

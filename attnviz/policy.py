@@ -11,19 +11,19 @@ import os
 import re
 import struct
 from pathlib import Path
+from typing import Any
 
+from attnviz import settings
 from attnviz.errors import ModelLoadError
 
-MODEL_ROOT_ENV = "ATTNVIZ_MODEL_ROOT"
-MAX_MODEL_BYTES_ENV = "ATTNVIZ_MAX_MODEL_BYTES"
-DEFAULT_MAX_MODEL_BYTES = 1_500_000_000
+MODEL_ROOT_ENV = settings.MODEL_ROOT
 MAX_NAME_CHARS = 200
 REFUSED = (
     "That model name is not allowed here. Use the built-in model, a Hugging Face id such as 'org/model-name', "
     f"or a folder inside the model folder that the app's host allowed (environment variable {MODEL_ROOT_ENV})."
 )
 # org/name as the hub spells ids: letters, digits, '-', '_', '.', no '..', at most one '/'.
-_HUB_ID = re.compile(r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,95}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?$")
+_HUB_ID = re.compile(r"(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,95}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?")
 
 
 def allowed_roots(extra: tuple[Path, ...] = ()) -> tuple[Path, ...]:
@@ -35,30 +35,32 @@ def allowed_roots(extra: tuple[Path, ...] = ()) -> tuple[Path, ...]:
         roots.append(Path(constants.HF_HUB_CACHE))
     except ImportError:  # without huggingface_hub there is no hub cache to allow
         pass
-    for entry in os.environ.get(MODEL_ROOT_ENV, "").split(os.pathsep):
-        if entry.strip():
-            roots.append(Path(entry.strip()).expanduser())
+    roots.extend(Path(entry) for entry in settings.current().model_roots)
     return tuple(os.path.realpath(r) for r in roots)  # type: ignore[misc]
 
 
 def is_hub_id(name: str) -> bool:
     """Pure: does ``name`` have the shape of a hub id (and so no path tricks)?"""
-    return bool(_HUB_ID.match(name))
+    return bool(_HUB_ID.fullmatch(name))
 
 
 def check_name(name: str, roots: tuple[str, ...]) -> tuple[str, bool]:
     """(source for from_pretrained, is_local) for a user's model name, or ModelLoadError(REFUSED).
 
-    A folder counts only when its real path (symlinks resolved) lies inside an allowed root; anything else must
-    look like a hub id. Both answers are decided before asking whether the path exists.
+    A folder counts only when its real path (symlinks resolved) lies inside an allowed root. A name that exists
+    on disk (relative to the working directory or absolute) is a path, even when it is shaped like a hub id,
+    because ``from_pretrained`` would load it from disk; only a name that exists nowhere here may be a hub id.
+    That tells a visitor whether an ``org/name`` exists under the server's working directory (the app's own
+    checkout, whose layout is public); any other path gets the same refusal whether it exists or not.
     """
     if not name or len(name) > MAX_NAME_CHARS or any(c in name for c in "\x00\r\n\t") or name.startswith("\\\\"):
         raise ModelLoadError(REFUSED)
-    real = os.path.realpath(os.path.expanduser(name))
+    expanded = os.path.expanduser(name)
+    real = os.path.realpath(expanded)
     inside = any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
     if inside and os.path.isdir(real):
         return real, True
-    if is_hub_id(name) and not name.startswith("."):
+    if is_hub_id(name) and not name.startswith(".") and not os.path.lexists(expanded):
         return name, False
     raise ModelLoadError(REFUSED)
 
@@ -95,16 +97,17 @@ def estimated_bytes(config: dict) -> int:
     return 4 * (vocab * hidden + 12 * layers * hidden * hidden)
 
 
-def max_model_bytes() -> int:
-    try:
-        return int(os.environ.get(MAX_MODEL_BYTES_ENV, DEFAULT_MAX_MODEL_BYTES))
-    except ValueError:
-        return DEFAULT_MAX_MODEL_BYTES
+def repo_weights_bytes(metadata: Any) -> int:
+    """Bytes of tensor data in a hub repository, from ``huggingface_hub.get_safetensors_metadata``'s answer."""
+    return int(sum(
+        max((t.data_offsets[1] for t in file.tensors.values()), default=0)
+        for file in metadata.files_metadata.values()
+    ))
 
 
 def check_size(n_bytes: int, name: str, budget: int | None = None) -> None:
     """Refuse a model over the memory budget before any weight is read."""
-    budget = max_model_bytes() if budget is None else budget
+    budget = settings.current().max_model_bytes if budget is None else budget
     if n_bytes > budget:
         raise ModelLoadError(
             f"'{name}' is too large for this app: about {n_bytes / 1e9:.1f} GB of weights, the limit here is "

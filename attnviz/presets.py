@@ -7,7 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
-from attnviz.attention_math import ShapeError, format_number, sdpa_steps, softmax
+from attnviz.attention_math import ShapeError, dims, format_number, sdpa_steps, softmax
 
 EXAMPLE_IDS = ("clean", "article", "single", "sqrt_dk", "random", "model")
 EXAMPLE_TITLES = {
@@ -175,7 +175,7 @@ def audit(claim: Claim, tolerance: float = 5e-4) -> tuple[Finding, ...]:
                                 sums))
     if claim.weights.shape[1] != claim.v.shape[0]:
         findings.append(Finding("output", False, "The weights cannot multiply V",
-                                f"The weights are {_dims(claim.weights)} and V is {_dims(claim.v)}."))
+                                f"The weights are {dims(claim.weights)} and V is {dims(claim.v)}."))
         return tuple(findings)
     product = claim.weights @ claim.v
     if product.shape == claim.output.shape and np.allclose(product, claim.output, atol=tolerance * 10):
@@ -241,10 +241,6 @@ def _ordinal(i: int) -> str:
 
 def _rows(a: np.ndarray, decimals: int) -> str:
     return "[" + ", ".join("[" + ", ".join(format_number(x, decimals) for x in r) + "]" for r in a) + "]"
-
-
-def _dims(a: np.ndarray) -> str:
-    return "×".join(str(n) for n in a.shape)
 
 
 def _m(rows) -> np.ndarray:

@@ -12,26 +12,19 @@ from typing import Any
 
 import numpy as np
 
+from attnviz.architectures import qkv_projections
 from attnviz.attention_math import AttentionSteps, sdpa_steps
-from attnviz.errors import AttnvizError, InputError
-from attnviz.extraction import stack_attentions
+from attnviz.errors import InputError, UnsupportedModelError
+from attnviz.extraction import forward
 from attnviz.loading import LoadedModel
 from attnviz.tokens import clean_text, encode
 from attnviz.types import Token
-from attnviz.heads import attr_path
 
 # Each step shows a table per token; more than this many keys is too much for a classroom screen.
 MAX_TOKENS = 48
 MATCH_TOLERANCE = 1e-5
-# (path to the list of layers, path inside a layer to the attention module, names of its q/k/v projections)
-_LAYOUTS = (
-    ("encoder.layer", "attention.self", ("query", "key", "value")),  # BERT, RoBERTa, ELECTRA, MiniLM, ...
-    ("transformer.layer", "attention", ("q_lin", "k_lin", "v_lin")),  # DistilBERT
-)
-
-
-class UnsupportedModelError(AttnvizError):
-    """The model computes attention in a way q, k, v hooks cannot reproduce (fused projections, rotary, ...)."""
+__all__ = ["MATCH_TOLERANCE", "MAX_TOKENS", "ModelQKV", "Recomputed", "UnsupportedModelError", "model_qkv",
+           "projections", "recompute"]
 
 
 @dataclass(frozen=True)
@@ -87,32 +80,23 @@ def projections(model: Any) -> list[tuple[Any, Any, Any]]:
             f"The worked example redoes the attention of encoders such as BERT; {architecture} is a decoder "
             "(causal) model. Pick the built-in model in the sidebar."
         )
-    base = getattr(model, "base_model", model)
-    for layers_path, attention_path, names in _LAYOUTS:
-        layers = attr_path(base, layers_path)
-        if layers is None or not hasattr(layers, "__len__"):
-            continue
-        found = []
-        for layer in layers:
-            attention = attr_path(layer, attention_path)
-            modules = tuple(attr_path(attention, n) for n in names) if attention is not None else (None,)
-            if any(m is None for m in modules):
-                break
-            found.append(modules)
-        if found and len(found) == len(layers):
-            return found
-    raise UnsupportedModelError(
-        f"The worked example can read q, k and v only from BERT-style encoders (BERT, RoBERTa, ELECTRA, MiniLM, "
-        f"DistilBERT). {architecture} computes its attention differently (for example with fused projections or "
-        "rotary positions), so its weights cannot be redone from q and k alone here. Pick the built-in model in "
-        "the sidebar."
-    )
+    found = qkv_projections(model)
+    if found is None:
+        raise UnsupportedModelError(
+            f"The worked example can read q, k and v only from BERT-style encoders (BERT, RoBERTa, ELECTRA, "
+            f"MiniLM, DistilBERT). {architecture} computes its attention differently (for example with fused "
+            "projections or rotary positions), so its weights cannot be redone from q and k alone here. Pick the "
+            "built-in model in the sidebar."
+        )
+    return found[1]
 
 
 def model_qkv(loaded: LoadedModel, text: str, max_tokens: int = MAX_TOKENS) -> ModelQKV:
-    """Run ``loaded`` on ``text`` (its first ``max_tokens`` tokens) recording every head's q, k, v."""
-    import torch
+    """Run ``loaded`` on ``text`` (its first ``max_tokens`` tokens) recording every head's q, k, v.
 
+    The pass is extraction's own (gate, CPU fallback, validated attentions) with forward hooks on the
+    projections, so the attention shown next to the recomputation is exactly the app's.
+    """
     layers = projections(loaded.model)
     n_heads = loaded.n_heads
     cleaned = clean_text(text)
@@ -127,19 +111,8 @@ def model_qkv(loaded: LoadedModel, text: str, max_tokens: int = MAX_TOKENS) -> M
 
         return hook
 
-    ids = torch.tensor([list(enc.input_ids)], dtype=torch.long, device=loaded.device)
-    # Hooks go on inside the gate: the model is shared, and another session's pass must not fill them.
-    with loaded.gate.hold():
-        handles = [m.register_forward_hook(record(i, w)) for i, mods in enumerate(layers) for w, m in enumerate(mods)]
-        try:
-            with torch.inference_mode():
-                out = loaded.model(input_ids=ids, attention_mask=torch.ones_like(ids), output_attentions=True,
-                                   return_dict=True)
-        finally:
-            for handle in handles:
-                handle.remove()
-    per_layer = [a.detach().float().cpu().numpy() for a in (out.attentions or ())]
-    attentions = stack_attentions(per_layer, loaded.n_layers)
+    hooks = [(m, record(i, w)) for i, mods in enumerate(layers) for w, m in enumerate(mods)]
+    attentions = forward(loaded, enc.input_ids, hooks=hooks).attentions
     q, k, v = (np.stack([captured[(i, w)] for i in range(len(layers))]).astype(np.float32) for w in range(3))
     if q.shape[:3] != attentions.shape[:3]:
         raise UnsupportedModelError(

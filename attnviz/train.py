@@ -46,15 +46,6 @@ class TrainConfig:
     progress: bool = True
 
 
-def seed_everything(seed: int) -> None:
-    import numpy as np
-    import torch
-
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
 def choose_subset(n_rows: int, limit: int | None, seed: int) -> list[int]:
     """Pure: row indices to train on, a seeded random sample of ``limit`` rows (all rows, shuffled, if None)."""
     order = list(range(n_rows))
@@ -96,8 +87,10 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     from attnviz.loading import builtin_model_dir
 
     started = time.monotonic()
+    from transformers import set_seed
+
     torch.set_num_threads(max(1, cfg.threads))
-    seed_everything(cfg.seed)
+    set_seed(cfg.seed)  # Python, NumPy and torch (CUDA included) in one call
     base_dir = builtin_model_dir()
     texts, gold = read_labelled(cfg.data, cfg.label_names)
     unknown = sorted(set(gold) - set(cfg.label_names))

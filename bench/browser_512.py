@@ -13,14 +13,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import start_server  # noqa: E402
+from serve import CHROMIUM, CHROMIUM_ARGS, IDLE, MARKERS, streamlit_server  # noqa: E402
 
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 AREA = "textarea[aria-label='Text to analyse']"
 FILLER = "the students read the story about a quiet town and talked about what the main character wanted".split()
-
-
-MARKERS = "zebra violin harbor candle meadow rocket pepper glacier lantern orchard falcon tunnel basket".split()
 
 
 def text_for(n_tokens: int, salt: int) -> str:
@@ -48,34 +44,28 @@ def main() -> None:
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    proc, url = start_server()
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                                        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(url + "/Inspect")
-            page.wait_for_selector(IDLE, timeout=120_000)
-            salt = 0
-            for n in args.sizes:
-                times = []
-                for _ in range(args.repeat + 1):  # the first submission of each size warms caches up
-                    salt += 1
-                    area = page.locator(AREA)
-                    area.fill(text_for(n, salt))
-                    start = time.perf_counter()
-                    area.press("Control+Enter")
-                    drawn(page, f"[CLS] │ {MARKERS[salt % len(MARKERS)]} │")
-                    times.append(time.perf_counter() - start)
-                print(f"n≈{n}: heatmaps drawn {statistics.median(times[1:]):.2f} s after submit "
-                      f"(median of {args.repeat}; runs {', '.join(f'{t:.2f}' for t in times[1:])})")
-            if args.shot:
-                args.shot.mkdir(parents=True, exist_ok=True)
-                page.locator("[data-testid='stMain']").screenshot(path=str(args.shot / "inspect_512.png"))
-            browser.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    with streamlit_server() as server, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=list(CHROMIUM_ARGS))
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(server.url + "/Inspect")
+        page.wait_for_selector(IDLE, timeout=120_000)
+        salt = 0
+        for n in args.sizes:
+            times = []
+            for _ in range(args.repeat + 1):  # the first submission of each size warms caches up
+                salt += 1
+                area = page.locator(AREA)
+                area.fill(text_for(n, salt))
+                start = time.perf_counter()
+                area.press("Control+Enter")
+                drawn(page, f"[CLS] │ {MARKERS[salt % len(MARKERS)]} │")
+                times.append(time.perf_counter() - start)
+            print(f"n≈{n}: heatmaps drawn {statistics.median(times[1:]):.2f} s after submit "
+                  f"(median of {args.repeat}; runs {', '.join(f'{t:.2f}' for t in times[1:])})")
+        if args.shot:
+            args.shot.mkdir(parents=True, exist_ok=True)
+            page.locator("[data-testid='stMain']").screenshot(path=str(args.shot / "inspect_512.png"))
+        browser.close()
 
 
 if __name__ == "__main__":

@@ -21,41 +21,15 @@ import asyncio
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from serve import MARKERS as WORDS, strip_has_only, streamlit_server  # noqa: E402
 from stclient import Session  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-WORDS = ("zebra violin harbor candle meadow rocket pepper glacier lantern orchard falcon tunnel basket "
-         "anchor cactus dragon feather hammer island jacket kettle ladder mirror needle pillow quartz "
-         "saddle turtle walnut window").split()
 FILLER = "the students read the story about a quiet town and talked about what the main character wanted".split()
-
-
-def start_server() -> tuple[subprocess.Popen, str]:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true", f"--server.port={port}",
-         "--server.address=127.0.0.1"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=2)
-            return proc, url
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise SystemExit("streamlit did not start")
 
 
 def rss_mb(pid: int) -> float:
@@ -90,7 +64,7 @@ def answered(page: str, result) -> bool:
         page != "Inspect" or bool(result.codes))
 
 
-async def student(url: str, word: str, deadline: float, pause: tuple[float, float], seed: int,
+async def student(url: str, word: str, words: list[str], deadline: float, pause: tuple[float, float], seed: int,
                   page: str = "Inspect", model: str | None = None) -> dict:
     rng = random.Random(seed)
     stats = {"latencies": [], "errors": 0, "leaks": 0}
@@ -108,7 +82,7 @@ async def student(url: str, word: str, deadline: float, pause: tuple[float, floa
             if not answered(page, result):
                 stats["errors"] += 1
             strip = " ".join(result.codes)  # only Inspect shows the token strip a leak would show in
-            if page == "Inspect" and (f"│ {word} │" not in strip or any(f"│ {w} │" in strip for w in WORDS if w != word)):
+            if page == "Inspect" and not strip_has_only(strip, word, words):
                 stats["leaks"] += 1
             await asyncio.sleep(rng.uniform(*pause))
     finally:
@@ -119,8 +93,8 @@ async def student(url: str, word: str, deadline: float, pause: tuple[float, floa
 async def classroom(url: str, sessions: int, duration: float, pause: tuple[float, float],
                     page: str = "Inspect", model: str | None = None) -> list[dict]:
     deadline = time.monotonic() + duration
-    return await asyncio.gather(*(student(url, WORDS[i % len(WORDS)] + ("" if i < len(WORDS) else str(i)),
-                                          deadline, pause, i, page, model) for i in range(sessions)))
+    words = [WORDS[i % len(WORDS)] + ("" if i < len(WORDS) else str(i)) for i in range(sessions)]
+    return await asyncio.gather(*(student(url, w, words, deadline, pause, i, page, model) for i, w in enumerate(words)))
 
 
 async def closed_tabs(url: str, tabs: int) -> dict:
@@ -166,15 +140,11 @@ def main() -> None:
     t = sub.add_parser("closed-tabs")
     t.add_argument("--tabs", type=int, default=8)
     args = parser.parse_args()
-    proc, url = start_server()
-    try:
+    with streamlit_server() as server:
         if args.command == "classroom":
-            run_classroom(proc, url, args)
+            run_classroom(server.pid, server.url, args)
         else:
-            print(asyncio.run(closed_tabs(url, args.tabs)))
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+            print(asyncio.run(closed_tabs(server.url, args.tabs)))
 
 
 async def _warm_up(url: str, page: str = "Inspect", model: str | None = None) -> None:
@@ -183,18 +153,18 @@ async def _warm_up(url: str, page: str = "Inspect", model: str | None = None) ->
     await session.close()
 
 
-def run_classroom(proc: subprocess.Popen, url: str, args) -> None:
+def run_classroom(pid: int, url: str, args) -> None:
     asyncio.run(_warm_up(url, args.page, args.model))  # load the model once: the baseline is a warm, idle server
     time.sleep(2)
-    before = rss_mb(proc.pid)
+    before = rss_mb(pid)
     results = asyncio.run(classroom(url, args.sessions, args.duration, tuple(args.pause), args.page, args.model))
-    peak = rss_mb(proc.pid)
+    peak = rss_mb(pid)
     time.sleep(10)  # disconnected sessions are cleaned up by the server
-    after = rss_mb(proc.pid)
+    after = rss_mb(pid)
     lat = sorted(x for r in results for x in r["latencies"])
     p95 = lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))] if lat else float("nan")
-    print(f"page {args.page}, model {args.model or 'built-in'}, sessions {args.sessions}, {args.duration:.0f} s, pauses {args.pause[0]:.0f}–{args.pause[1]:.0f} s, "
-          f"{len(lat)} submissions")
+    print(f"page {args.page}, model {args.model or 'built-in'}, sessions {args.sessions}, {args.duration:.0f} s, "
+          f"pauses {args.pause[0]:.0f}–{args.pause[1]:.0f} s, {len(lat)} submissions")
     print(f"latency s: p50 {statistics.median(lat):.2f}  p95 {p95:.2f}  max {max(lat):.2f}")
     print(f"errors {sum(r['errors'] for r in results)}  cross-session leaks {sum(r['leaks'] for r in results)}")
     print(f"server RSS MB: idle {before:.0f}, under load {peak:.0f}, 10 s after all disconnected {after:.0f} "

@@ -17,3 +17,8 @@ def open_page(page: str | None, query: dict | None = None, timeout: int = 120) -
     if page:
         at.switch_page(page)
     return at.run()
+
+
+def shown(markdown: str) -> str:
+    """A Markdown message as the reader sees it: the backslash escapes (and invisible word joiners) removed."""
+    return markdown.replace("\\", "").replace("\u2060", "")

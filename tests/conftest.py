@@ -75,10 +75,13 @@ def tiny_encoder(tiny_encoder_dir):
 
 @pytest.fixture(scope="session")
 def builtin_model():
-    """The default built-in model: the packaged all-MiniLM-L6-v2 with the trained sentiment head (once per session)."""
-    import attnviz
+    """The default built-in model: the packaged all-MiniLM-L6-v2 with the trained sentiment head (once per session).
 
-    return attnviz.load_model(None)
+    The very copy ``attnviz.analyze(text)`` uses by default, so a test of the default never loads a second one.
+    """
+    from attnviz.analysis import _resolve
+
+    return _resolve(None)
 
 
 @pytest.fixture(scope="session")

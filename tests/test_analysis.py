@@ -145,7 +145,10 @@ def test_analyze_many_zero_shot_encoder(tiny_encoder_dir):
     assert a.n_tokens < b.n_tokens
 
 
-def test_analyze_default_is_the_trained_classifier(builtin_model):
+def test_analyze_default_is_the_trained_classifier(builtin_model, monkeypatch):
+    from attnviz import analysis
+
+    monkeypatch.setattr(analysis, "load_model", lambda *a, **k: pytest.fail("a second copy of the model was loaded"))
     a = attnviz.analyze("A wonderful film.")
     assert a.model_name == attnviz.BUILTIN_NAME
     assert a.prediction.method == "classifier" and a.prediction.labels == ("negative", "positive")

@@ -22,7 +22,7 @@ def test_mean_pool_is_unit_length():
 
 
 def test_zero_shot_prefers_the_closer_label():
-    pred = zero_shot(np.array([1.0, 0.0]), {"a": np.array([0.9, 0.1]), "b": np.array([0.0, 1.0])})
+    pred = zero_shot(np.array([[1.0, 0.0], [3.0, 0.5]]), {"a": np.array([0.9, 0.1]), "b": np.array([0.0, 1.0])})
     assert pred.top_label == "a" and pred.method == "zero-shot" and abs(pred.probs.sum() - 1) < 1e-6
 
 
@@ -42,3 +42,23 @@ def test_parse_label_spec(spec, expected):
 def test_label_spec_roundtrip():
     assert parse_label_spec(format_label_spec(DEFAULT_LABELS)) == DEFAULT_LABELS
     assert all(len(d) == 4 for d in DEFAULT_LABELS.values())
+
+
+def test_analyze_attribute_and_evaluate_share_one_zero_shot_head(tiny_encoder, monkeypatch):
+    """One head, so the three can never drift apart (they used to pool and score in three places)."""
+    import attnviz
+    from attnviz import classification
+    from attnviz.evaluate import predict
+
+    calls = []
+    real = classification.zero_shot_logits
+    monkeypatch.setattr(classification, "zero_shot_logits", lambda *a: calls.append(len(a[0])) or real(*a))
+    text = "the cat sat on the mat"
+    analysed = attnviz.analyze(text, tiny_encoder).prediction
+    assert calls == [1]
+    explained = attnviz.attribute(text, "gradient_x_input", model=tiny_encoder)
+    assert len(calls) > 1
+    evaluated, _ = predict(tiny_encoder, [text, "a dog"])
+    assert calls[-1] == 2
+    assert evaluated[0] == analysed.top_label == explained.target
+    np.testing.assert_allclose(explained.f_input, analysed.probs.max(), atol=1e-5)

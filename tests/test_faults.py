@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 
 import pytest
 import torch
@@ -12,6 +13,14 @@ import attnviz
 from attnviz import extraction
 from attnviz.errors import BusyError, ResourceError
 from attnviz.gate import InferenceGate
+
+
+def _until_waiting(gate: InferenceGate, deadline_s: float = 10.0) -> None:
+    """Block until a request waits at ``gate``; fail (never hang) if none does within ``deadline_s``."""
+    end = time.monotonic() + deadline_s
+    while gate.waiting == 0:
+        assert time.monotonic() < end, "no request started waiting at the gate"
+        time.sleep(0.001)  # the waiting count has no event to wait on; poll it, briefly and boundedly
 
 
 def _oom_once(monkeypatch):
@@ -61,8 +70,7 @@ def test_gate_times_out_waiters_and_bounds_the_queue():
     errors = []
     waiter = threading.Thread(target=lambda: _try(gate, errors))
     waiter.start()
-    while gate.waiting == 0:
-        pass
+    _until_waiting(gate)
     with pytest.raises(BusyError):  # the queue (1) is full: answered at once
         with gate.hold():
             pass
@@ -101,8 +109,7 @@ def test_a_waiting_request_whose_tab_closed_leaves_the_queue_at_once():
     with gate.hold():
         t = threading.Thread(target=waiter)
         t.start()
-        while gate.waiting == 0:
-            pass
+        _until_waiting(gate)
         closed.set()
         t.join(2)  # long before the 30 s timeout
         assert not t.is_alive()

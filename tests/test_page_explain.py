@@ -31,6 +31,8 @@ def test_explain_default_shows_bars_agreement_heads_and_compare():
     at = _page("pages/3_Explain.py")
     assert not at.exception and not at.error
     assert not any(t.startswith("Head importance") for t in _titles(at))  # the slow part waits for its button
+    assert "first-order estimate" in _texts(at)  # gradient × input by default; integrated gradients when chosen
+    at.radio(key="attr_method").set_value("integrated_gradients").run()
     at.button(key="measure_importance").click().run()
     assert not at.exception and not at.error
     titles = _titles(at)
@@ -106,7 +108,7 @@ def test_explain_with_a_local_classifier(tiny_classifier_dir):
     at.selectbox(key="model_choice").set_value(at.selectbox(key="model_choice").options[-1]).run()
     at.text_input(key="model_custom").set_value(str(tiny_classifier_dir)).run()
     assert not at.exception and not at.error
-    assert "Integrated gradients of the logit of" in _texts(at)
+    assert "Gradient × input of the logit of" in _texts(at)
     at.selectbox(key="explain_target").set_value("positive").run()
     assert "logit of 'positive'" in _texts(at)
 

@@ -143,3 +143,66 @@ def test_trusted_folder_loads_anywhere_but_only_when_asked(outside):
     assert attnviz.load_model(str(elsewhere), trusted_folder=True).kind == "classifier"
     with pytest.raises(ModelLoadError):  # trust covers a folder, not any string
         attnviz.load_model("../../etc/passwd", trusted_folder=True)
+
+
+@pytest.mark.parametrize("name", ["attnviz/builtin_classifier", "docs", "tests", "attnviz"],
+                         ids=["org-name-folder", "docs", "tests", "package"])
+def test_relative_folder_shaped_like_a_hub_id_is_a_path_and_refused(name, monkeypatch):
+    """From the repository root these exist on disk; from_pretrained would load them from there, not the hub."""
+    monkeypatch.chdir(ROOT)
+    assert policy.is_hub_id(name)
+    assert _refusal(name) == policy.REFUSED
+
+
+def test_relative_folder_inside_the_allowed_root_loads(outside, tiny_classifier_dir, monkeypatch):
+    root, _ = outside
+    shutil.copytree(tiny_classifier_dir, root / "org" / "mine")
+    monkeypatch.chdir(root)
+    assert attnviz.load_model("org/mine").kind == "classifier"
+
+
+@pytest.mark.parametrize("name", ["org/name\n", "org/name\n\n"], ids=["newline", "two-newlines"])
+def test_hub_id_must_match_in_full(name):
+    assert not policy.is_hub_id(name)
+
+
+def _fake_repo_metadata(n_bytes: int):
+    from huggingface_hub.utils import SafetensorsFileMetadata, SafetensorsRepoMetadata, TensorInfo
+
+    files = {f"model-{i}.safetensors": SafetensorsFileMetadata(
+        metadata={}, tensors={"w": TensorInfo(dtype="F32", shape=[n_bytes // 8], data_offsets=(0, n_bytes // 2))})
+        for i in range(2)}
+    return SafetensorsRepoMetadata(metadata=None, sharded=True, weight_map={"w": "model-0.safetensors"},
+                                   files_metadata=files)
+
+
+def test_hub_model_size_comes_from_its_safetensors_headers_before_any_download(monkeypatch):
+    """Two shards of 1 GB: refused from the hub's headers; the config (never downloaded) is not consulted."""
+    import huggingface_hub
+
+    from attnviz import loading
+
+    asked = []
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setattr(loading, "hub_reachable", lambda *a, **k: True)
+    monkeypatch.setattr(huggingface_hub, "get_safetensors_metadata",
+                        lambda repo_id, **k: asked.append(repo_id) or _fake_repo_metadata(2_000_000_000))
+    with pytest.raises(ModelLoadError, match="too large.*2.0 GB"):
+        attnviz.load_model("some-org/huge-model")
+    assert asked == ["some-org/huge-model"]
+
+
+def test_hub_model_without_safetensors_is_refused_from_the_hub(monkeypatch):
+    import huggingface_hub
+    from huggingface_hub.errors import NotASafetensorsRepoError
+
+    from attnviz import loading
+
+    def none(repo_id, **kwargs):
+        raise NotASafetensorsRepoError("no safetensors")
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setattr(loading, "hub_reachable", lambda *a, **k: True)
+    monkeypatch.setattr(huggingface_hub, "get_safetensors_metadata", none)
+    with pytest.raises(ModelLoadError, match="has no safetensors weights, and this app never"):
+        attnviz.load_model("some-org/pickled-model")

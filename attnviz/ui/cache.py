@@ -6,7 +6,6 @@ bounds entries, not bytes. Sessions keep only their text and widget values.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from typing import Callable, Hashable, TypeVar
@@ -14,6 +13,7 @@ from typing import Callable, Hashable, TypeVar
 import numpy as np
 import streamlit as st
 
+from attnviz import settings
 from attnviz.analysis import analyze_many
 from attnviz.attribution import Attribution, attribute
 from attnviz.gate import cancel_when
@@ -26,8 +26,12 @@ from attnviz.types import Analysis, Prediction
 Labels = tuple[tuple[str, tuple[str, ...]], ...]
 R = TypeVar("R")
 
-_BUDGET_MB = int(os.environ.get("ATTNVIZ_CACHE_MB", "256"))
-_analyses: ByteBudgetLRU[Analysis] = ByteBudgetLRU(_BUDGET_MB * 1_000_000, lambda a: int(a.attentions.nbytes))
+
+
+@st.cache_resource
+def _analyses() -> ByteBudgetLRU[Analysis]:
+    """The one store, made at first use: a bad ATTNVIZ_CACHE_MB is then a message on the page, not an import crash."""
+    return ByteBudgetLRU(settings.current().cache_mb * 1_000_000, lambda a: int(a.attentions.nbytes))
 
 
 # A failed load is answered from memory for this long, so a class rerunning a page does not retry it each time.
@@ -78,14 +82,15 @@ def get_analysis(text: str, model_name: str, labels: Labels = ()) -> Analysis:
 
 def get_analyses(texts: tuple[str, ...], model_name: str, labels: Labels = ()) -> tuple[Analysis, ...]:
     """Analyses of ``texts``; the ones not cached yet run together in one batched forward pass."""
-    found = {t: _analyses.get((t, model_name, labels)) for t in texts}
+    store = _analyses()
+    found = {t: store.get((t, model_name, labels)) for t in texts}
     missing = tuple(dict.fromkeys(t for t, a in found.items() if a is None))
     if missing:
         model = get_model(model_name)
         with st.spinner("Running the model…"), cancel_when(_tab_closed()):
             fresh = analyze_many(missing, model, labels=dict(labels) or None)
         for text, analysis in zip(missing, fresh):
-            found[text] = _analyses.put((text, model_name, labels), analysis)
+            found[text] = store.put((text, model_name, labels), analysis)
     return tuple(found[t] for t in texts)
 
 
@@ -110,17 +115,20 @@ def _result_bytes(result: object) -> int:
     return int(result.scores.nbytes) + 200 * len(result.tokens)  # ~200 bytes per Token and its text
 
 
-_explained: ByteBudgetLRU[object] = ByteBudgetLRU(_BUDGET_MB * 1_000_000 // 16, _result_bytes)
+@st.cache_resource
+def _explained() -> ByteBudgetLRU[object]:
+    """A sixteenth of the analyses' budget: scores per token or per head are small."""
+    return ByteBudgetLRU(settings.current().cache_mb * 1_000_000 // 16, _result_bytes)
 
 
 def _explain_once(key: Hashable, compute: Callable[[], R]) -> R:
-    found = _explained.get(key)
+    found = _explained().get(key)
     if found is not None:
         return found  # type: ignore[return-value]
 
     def fill() -> R:
-        again = _explained.get(key)  # computed by the caller this one waited for
-        return again if again is not None else _explained.put(key, compute())  # type: ignore[return-value]
+        again = _explained().get(key)  # computed by the caller this one waited for
+        return again if again is not None else _explained().put(key, compute())  # type: ignore[return-value]
 
     return _once(key, fill)
 
@@ -138,7 +146,7 @@ def get_attribution(text: str, model_name: str, labels: Labels, method: str, tar
 
 def cached_head_importance(text: str, model_name: str, labels: Labels) -> np.ndarray | None:
     """Head importance if someone has computed it for this text already, else None (nothing runs)."""
-    return _explained.get(("importance", model_name, text, labels))  # type: ignore[return-value]
+    return _explained().get(("importance", model_name, text, labels))  # type: ignore[return-value]
 
 
 def get_head_importance(
@@ -174,10 +182,8 @@ def get_model_qkv(text: str, model_name: str) -> ModelQKV:
 
 
 def clear_caches() -> None:
-    for cached in (_resident_model, get_ablation, get_model_qkv):
+    for cached in (_resident_model, get_ablation, get_model_qkv, _analyses, _explained):
         cached.clear()
-    _analyses.clear()
-    _explained.clear()
     _failed_loads.clear()
 
 

@@ -51,6 +51,8 @@ def target_selector(analysis: Analysis) -> str:
 
 
 def method_selector() -> str:
+    # Gradient × input (one backward pass) by default: integrated gradients cost 50 passes, so they wait to be chosen.
+    st.session_state.setdefault("attr_method", "gradient_x_input")
     return str(st.radio("Gradient method", list(METHODS), format_func=METHODS.get, key="attr_method", horizontal=True))
 
 

@@ -6,6 +6,7 @@ import streamlit as st
 
 from attnviz.errors import AttnvizError
 from attnviz.ui.cache import get_model
+from attnviz.ui.text import md_escape
 
 _KINDS = {
     "classifier": "a classifier: predictions come from its own classification head",
@@ -19,7 +20,7 @@ def model_status(name: str) -> None:
     try:
         model = get_model(name)
     except AttnvizError as exc:
-        st.error(str(exc))
+        st.error(md_escape(str(exc)))  # it quotes the typed model name
         return
     st.text(f"Model:  {model.name}")
     st.text(f"Kind:   {_KINDS.get(model.kind, model.kind)}")

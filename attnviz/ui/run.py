@@ -13,21 +13,26 @@ from attnviz.tokens import has_visible_text
 from attnviz.types import Analysis
 from attnviz.ui.cache import get_analyses, get_model
 from attnviz.ui.sidebar import ModelChoice
+from attnviz.ui.text import md_escape
 
 log = logging.getLogger("attnviz")
 T = TypeVar("T")
 
 
 def safely(compute: Callable[[], T], doing: str = "running the model") -> T | None:
-    """``compute()``, or None after showing why not: a message for the user, never a traceback."""
+    """``compute()``, or None after showing why not: a message for the user, never a traceback.
+
+    Messages can quote what a visitor typed (a model name), and st.error renders Markdown: escaped, so
+    ``?model=www.evil.example`` is text, not a link in the app's own error box.
+    """
     try:
         return compute()
     except BusyError as exc:
-        st.warning(str(exc))
+        st.warning(md_escape(str(exc)))
     except InputError as exc:
-        st.info(str(exc))
+        st.info(md_escape(str(exc)))
     except AttnvizError as exc:
-        st.error(str(exc))
+        st.error(md_escape(str(exc)))
     except Exception:  # a model or library bug must not show a traceback to a class
         log.exception("failed while %s", doing)
         st.error(f"Something went wrong while {doing}. Try a shorter text or the built-in model.")

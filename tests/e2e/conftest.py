@@ -2,64 +2,22 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("ATTNVIZ_CHROMIUM", "/usr/bin/chromium")
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+from bench.serve import CHROMIUM, CHROMIUM_ARGS, IDLE, streamlit_server
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def streamlit_server(extra_env: dict | None = None):
-    """``streamlit run app.py`` on a free loopback port, stopped on exit; yields its URL."""
-    port = _free_port()
-    env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false", **(extra_env or {}))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
-         f"--server.port={port}", "--server.address=127.0.0.1", "--browser.gatherUsageStats=false"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        raise RuntimeError("streamlit did not start: " + proc.stdout.read().decode(errors="replace")[-2000:])
-    try:
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+MAIN = "[data-testid='stMain']"
+# A cold server loads the model on its first run; every wait is for expected content, up to this long.
+expect.set_options(timeout=90_000)
 
 
 @pytest.fixture(scope="session")
 def app_url():
-    with streamlit_server() as url:
-        yield url
+    with streamlit_server() as server:
+        yield server.url
 
 
 @pytest.fixture(scope="session")
@@ -69,12 +27,7 @@ def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium")
     with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=list(CHROMIUM_ARGS))
         yield b
         b.close()
 
@@ -88,10 +41,9 @@ def page(browser):
 
 
 def wait_idle(page, timeout_ms: int = 90_000) -> None:
-    """Wait until Streamlit has finished running the script."""
-    page.wait_for_selector(IDLE, timeout=timeout_ms)
-    page.wait_for_timeout(300)
-    page.wait_for_selector(IDLE, timeout=timeout_ms)
+    """Wait until the script run has finished. Call it after waiting for what that run should show: right after
+    an action the next run may not have started yet, and the page is still idle from the previous one."""
+    expect(page.locator(IDLE)).to_be_attached(timeout=timeout_ms)
 
 
 def assert_no_exception(page) -> None:

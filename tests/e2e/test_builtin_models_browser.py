@@ -14,11 +14,11 @@ LABELS_EDITOR = "textarea[aria-label='Labels and descriptions']"
 
 def _open(page, app_url, **params):
     page.goto(app_url + "/Inspect?" + urllib.parse.urlencode(params))
-    wait_idle(page)
     page.wait_for_function(
         "[...document.querySelectorAll('.js-plotly-plot')].some(g => g.data && g.data[0].type === 'bar')",
-        timeout=60_000,
+        timeout=90_000,
     )
+    wait_idle(page)
     assert_no_exception(page)
 
 
@@ -45,11 +45,10 @@ def test_zero_shot_builtin_offers_editable_labels(page, app_url):
     editor = page.locator(LABELS_EDITOR)
     editor.fill("sport: football, tennis, a match\nfood: a meal, cooking, a recipe")
     editor.press("Control+Enter")
-    page.wait_for_timeout(500)
-    wait_idle(page)
     page.wait_for_function(
         "[...document.querySelectorAll('.js-plotly-plot')].some(g => g.data[0].type === 'bar' && g.layout.yaxis.ticktext.includes('food'))",
-        timeout=60_000,
+        timeout=90_000,
     )
+    wait_idle(page)
     assert_no_exception(page)
     assert _ranked_labels(page) == ["food", "sport"]

@@ -3,19 +3,21 @@
 import urllib.parse
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.e2e.conftest import assert_no_exception, wait_idle
+from tests.e2e.conftest import MAIN, assert_no_exception, wait_idle
 
 pytestmark = pytest.mark.e2e
 
 HOSTILE = "<b>bold</b> <a href='http://example.invalid'>link</a> <img src=x onerror=alert(1)> <script>alert(2)</script> &lt;i&gt; the the 42"
 
 
-def _submit(page, text):
+def _submit(page, text, shown):
+    """Submit ``text`` and wait until the page shows ``shown`` (a token of it)."""
     area = page.locator("textarea[aria-label='Text to analyse']")
     area.fill(text)
     area.press("Control+Enter")
-    page.wait_for_timeout(500)
+    expect(page.locator(f"{MAIN} [data-testid='stCode']").first).to_contain_text(shown)
     wait_idle(page)
 
 
@@ -28,28 +30,27 @@ def _heatmaps(page, minimum=3):
 
 def test_home_page_loads(page, app_url):
     page.goto(app_url)
+    expect(page.locator(MAIN)).to_contain_text("look inside a transformer")
     wait_idle(page)
     assert_no_exception(page)
-    assert "look inside a transformer" in page.inner_text("[data-testid='stMain']")
 
 
 def test_inspect_draws_heatmaps_for_english_and_chinese(page, app_url):
     page.goto(app_url + "/Inspect")
+    _heatmaps(page)
     wait_idle(page)
+    assert_no_exception(page)
+    _submit(page, "我爱学习编程", "我")
     _heatmaps(page)
     assert_no_exception(page)
-    _submit(page, "我爱学习编程")
-    _heatmaps(page)
-    assert_no_exception(page)
-    assert "我" in page.inner_text("[data-testid='stMain']")
 
 
 def test_inspect_user_markup_is_never_rendered(page, app_url):
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.goto(app_url + "/Inspect?" + urllib.parse.urlencode({"text": HOSTILE}))
-    wait_idle(page)
     _heatmaps(page)
+    wait_idle(page)
     assert_no_exception(page)
     # Anywhere on the page, plotly's SVG included: user markup stays text.
     assert page.locator("a[href*='example.invalid']").count() == 0
@@ -69,8 +70,8 @@ def test_inspect_user_markup_is_never_rendered(page, app_url):
 
 def test_inspect_url_selects_the_head(page, app_url):
     page.goto(app_url + "/Inspect?text=the+cat+sat&layer=2&head=5")
-    wait_idle(page)
     _heatmaps(page)
+    wait_idle(page)
     assert_no_exception(page)
     titles = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')].map(g => (g.layout.title||{}).text || '')")
     assert any("Layer 2, head 5" in t for t in titles)

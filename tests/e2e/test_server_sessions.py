@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import streamlit_server
+from bench.serve import MARKERS, strip_has_only, streamlit_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from stclient import Session  # noqa: E402
 
 pytestmark = pytest.mark.e2e
-WORDS = ["zebra", "violin", "harbor", "candle", "meadow", "rocket", "pepper", "glacier", "lantern", "orchard"]
+WORDS = MARKERS[:10]
 
 
 async def _one(url: str, word: str):
@@ -32,13 +32,12 @@ async def _all(url: str):
 
 def test_ten_sessions_on_a_fresh_server_all_succeed_with_their_own_text():
     """No import race on a cold server, no errors, and each session gets its own text back."""
-    with streamlit_server() as url, ThreadPoolExecutor(1) as pool:
+    with streamlit_server() as server, ThreadPoolExecutor(1) as pool:
         # Its own thread: Playwright's sync API may already run an event loop in this one.
-        results = pool.submit(asyncio.run, _all(url)).result(timeout=300)
+        results = pool.submit(asyncio.run, _all(server.url)).result(timeout=300)
     for word, result in zip(WORDS, results):
         assert not isinstance(result, BaseException), f"{word}: {result!r}"
         assert result.exceptions == [] and not any("wrong" in a for a in result.alerts), (word, result.alerts)
         strip = " ".join(result.codes)
-        assert f"│ {word} │" in strip, (word, strip)
-        assert not any(f"│ {other} │" in strip for other in WORDS if other != word)
+        assert strip_has_only(strip, word, WORDS), (word, strip)
         assert result.plotly_charts >= 4

@@ -1,18 +1,16 @@
 """Real browser: the Worked example page served by `streamlit run`."""
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.e2e.conftest import assert_no_exception, wait_idle
+from tests.e2e.conftest import MAIN, assert_no_exception, wait_idle
 
 pytestmark = pytest.mark.e2e
-
-MAIN = "[data-testid='stMain']"
 
 
 def _open(page, url):
     page.goto(url)
-    wait_idle(page)
-    page.wait_for_selector("[data-testid='stTable']", timeout=90_000)
+    expect(page.locator("[data-testid='stTable']").first).to_be_visible()
     wait_idle(page)
     assert_no_exception(page)
     return page.inner_text(MAIN)
@@ -23,10 +21,9 @@ def test_worked_example_opens_at_the_first_step(page, app_url):
     assert "Step 1 of 5: Q, K and V" in text
     assert page.locator(f"{MAIN} .katex").count() >= 2
     page.get_by_role("button", name="Next ▶").click()
-    page.wait_for_timeout(500)
+    expect(page.locator(MAIN)).to_contain_text("Step 2 of 5: Scores")
     wait_idle(page)
     assert_no_exception(page)
-    assert "Step 2 of 5: Scores" in page.inner_text(MAIN)
     assert "step=scores" in page.url
 
 
@@ -55,12 +52,10 @@ def test_worked_example_real_model_with_markup_token_names(page, app_url):
     area = page.locator("textarea[aria-label='Text for the real model']")
     area.fill("<b>bold</b> 我爱学习 <img src=x onerror=alert(1)>")
     area.press("Control+Enter")
-    page.wait_for_timeout(500)
+    expect(page.locator(f"{MAIN} [data-testid='stTable']").filter(has_text="我").first).to_be_visible()
     wait_idle(page)
-    page.wait_for_selector("[data-testid='stTable']", timeout=90_000)
     assert_no_exception(page)
-    text = page.inner_text(MAIN)
-    assert "max |recomputed weights − model attention row|" in text and "我" in text
+    assert "max |recomputed weights − model attention row|" in page.inner_text(MAIN)
     assert page.locator(f"{MAIN} img[src='x']").count() == 0
     assert page.locator(f"{MAIN} b", has_text="bold").count() == 0
     assert dialogs == []
