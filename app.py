@@ -26,4 +26,5 @@ In every heatmap the **rows are query tokens** (the token that is attending, on 
 st.page_link("pages/1_Inspect.py", label="Open Inspect", icon="🔍")
 st.page_link("pages/3_Explain.py", label="Open Explain", icon="🧭")
 st.page_link("pages/2_Worked_example.py", label="Open Worked example", icon="🧮")
+st.page_link("pages/5_Classroom.py", label="Open Classroom", icon="🎓")
 model_status(choice.name)

@@ -276,3 +276,16 @@ def _output(s: AttentionSteps) -> Step:
         (Table("weights", s.weights, "query", "key"), Table("V", s.v, "key", "dim"),
          Table("output", s.output, "query", "dim")),
     )
+
+
+
+_BLOCK_NAMES = ("MultiHeadSteps", "KVCacheStep", "multi_head_steps", "kv_cache_step", "rope", "sinusoidal_positions")
+
+
+def __getattr__(name: str):
+    """The whole attention block lives in block_math (which imports this module); re-exported lazily for one path."""
+    if name in _BLOCK_NAMES:
+        from attnviz import block_math
+
+        return getattr(block_math, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -21,8 +21,11 @@ CACHE_MB = "ATTNVIZ_CACHE_MB"
 DEVICE = "ATTNVIZ_DEVICE"
 TORCH_THREADS = "ATTNVIZ_TORCH_THREADS"
 DTYPE = "ATTNVIZ_DTYPE"
+CLASSROOM_DB = "ATTNVIZ_CLASSROOM_DB"
+CLASSROOM_URL = "ATTNVIZ_CLASSROOM_URL"
 _HUB_OFFLINE = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
-NAMES = (MODEL_ROOT, MAX_MODEL_BYTES, CACHE_MB, DEVICE, TORCH_THREADS, DTYPE, *_HUB_OFFLINE)
+NAMES = (MODEL_ROOT, MAX_MODEL_BYTES, CACHE_MB, DEVICE, TORCH_THREADS, DTYPE, CLASSROOM_DB, CLASSROOM_URL,
+         *_HUB_OFFLINE)
 
 DEFAULT_MAX_MODEL_BYTES = 1_500_000_000
 DEFAULT_CACHE_MB = 256
@@ -45,6 +48,8 @@ class Settings:
     torch_threads: int | None = None
     dtype: str = "float32"  # float16/bfloat16 are used only on CUDA (see device.weight_dtype)
     hub_offline: bool = False
+    classroom_db: str | None = None  # the Classroom's SQLite file (~ expanded); None: the user's data folder
+    classroom_url: str = ""  # the app's address as students reach it, without a trailing slash
 
 
 def parse(environ: Mapping[str, str]) -> Settings:
@@ -72,6 +77,8 @@ def parse(environ: Mapping[str, str]) -> Settings:
         torch_threads=_whole(TORCH_THREADS, get(TORCH_THREADS), None, minimum=1),
         dtype=dtype.lower() if dtype else "float32",
         hub_offline=(offline or "").upper() in constants.ENV_VARS_TRUE_VALUES,
+        classroom_db=os.path.expanduser(get(CLASSROOM_DB)) if get(CLASSROOM_DB) else None,
+        classroom_url=(get(CLASSROOM_URL) or "").rstrip("/"),
     )
 
 

@@ -7,6 +7,9 @@ Run from the repository root (it starts its own server on 127.0.0.1 and stops it
       prints p50/p95/max latency, errors, cross-session leaks, server memory before/after.
       --page: the page the class uses (Worked_example runs its real-model mode); --model: a model name or
       folder for the sidebar (default: the built-in classifier).
+  python bench/load.py quiz [--students 60] [--idle 20]
+      a teacher makes a Classroom room and asks; --students join and answer within 10 s; then everyone idles
+      with the page open; the server is killed mid-question and restarted; prints, last, one JSON line.
   python bench/load.py closed-tabs [--tabs 8]
       --tabs sessions submit 512-token texts and close at once; then a new user submits a short text;
       prints the new user's wait next to the time of one 512-token inference.
@@ -137,9 +140,15 @@ def main() -> None:
     c.add_argument("--pause", type=float, nargs=2, default=(10, 30))
     c.add_argument("--page", choices=list(PAGES), default="Inspect")
     c.add_argument("--model", default=None, help="model name or folder for the sidebar (default: built-in)")
+    q = sub.add_parser("quiz")
+    q.add_argument("--students", type=int, default=60)
+    q.add_argument("--idle", type=float, default=20, help="seconds of idle polling to measure the server's CPU")
     t = sub.add_parser("closed-tabs")
     t.add_argument("--tabs", type=int, default=8)
     args = parser.parse_args()
+    if args.command == "quiz":
+        run_quiz_command(args)
+        return
     with streamlit_server() as server:
         if args.command == "classroom":
             run_classroom(server.pid, server.url, args)
@@ -169,6 +178,14 @@ def run_classroom(pid: int, url: str, args) -> None:
     print(f"errors {sum(r['errors'] for r in results)}  cross-session leaks {sum(r['leaks'] for r in results)}")
     print(f"server RSS MB: idle {before:.0f}, under load {peak:.0f}, 10 s after all disconnected {after:.0f} "
           f"(+{after - before:.0f})")
+
+
+def run_quiz_command(args) -> None:
+    import json
+
+    from quiz import run_quiz
+
+    print(json.dumps(run_quiz(streamlit_server, args.students, args.idle)))
 
 
 if __name__ == "__main__":

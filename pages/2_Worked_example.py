@@ -3,6 +3,7 @@
 import streamlit as st
 
 from attnviz.ui import worked as ui
+from attnviz.ui import worked_block as block
 from attnviz.ui import worked_checks as checks
 from attnviz.ui.sidebar import model_sidebar
 from attnviz.ui.worked_model import model_worked, show_match
@@ -13,6 +14,9 @@ ui.init_state()
 
 st.title("Worked example: attention step by step")
 st.latex(r"\text{Attention}(Q, K, V) = \text{softmax}\!\left(\frac{QK^{\top}}{\sqrt{d_k}}\right)V")
+if (stage := block.stage_picker()) != block.ONE_HEAD:
+    block.show_stage(stage, choice, ui.PRESENTATION_CSS)
+    st.stop()
 example_id = ui.example_picker()
 
 real = None

@@ -1,0 +1,65 @@
+"""Figures of the attention-block stages: rectangular weight maps per head, the RoPE rotation, scores by distance."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from attnviz.block_math import rope, rope_angles
+from attnviz.figures import QUERY_AXIS, KEY_AXIS, weight_colorscale
+
+
+def _escape(label: str) -> str:
+    return label.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def heads_figure(weights: np.ndarray, query_labels, key_labels, titles) -> go.Figure:
+    """float[heads, queries, keys] as one panel per head, query on y (top to bottom), key on x, weights 0..1."""
+    n_heads, n_q, n_k = weights.shape
+    fig = make_subplots(1, n_heads, subplot_titles=[_escape(t) for t in titles], horizontal_spacing=0.06)
+    qt, kt = [_escape(s) for s in query_labels], [_escape(s) for s in key_labels]
+    for h in range(n_heads):
+        fig.add_trace(go.Heatmap(z=weights[h], x=np.arange(n_k), y=np.arange(n_q), zmin=0, zmax=1,
+                                 colorscale=weight_colorscale(), showscale=h == n_heads - 1,
+                                 text=np.round(weights[h], 2), texttemplate="%{text}",
+                                 hovertemplate="query %{y} → key %{x}<br>weight %{z:.3f}<extra></extra>"),
+                      1, h + 1)
+        fig.update_xaxes(tickvals=list(range(n_k)), ticktext=kt, title_text=KEY_AXIS, row=1, col=h + 1)
+        fig.update_yaxes(tickvals=list(range(n_q)), ticktext=qt, autorange="reversed", row=1, col=h + 1)
+    fig.update_yaxes(title_text=QUERY_AXIS, row=1, col=1)
+    fig.update_layout(height=int(max(300, 120 + 34 * n_q)), margin=dict(l=10, r=10, t=50, b=10))
+    return fig
+
+
+def rope_rotation_figure(vector: np.ndarray, n_positions: int, base: float) -> go.Figure:
+    """Each (i, i + d/2) pair of one q vector drawn as an arrow at every position: RoPE turns pair i by p·θ_i."""
+    d = vector.shape[0]
+    rotated = rope(np.repeat(vector[None, :], n_positions, axis=0), np.arange(n_positions), base)  # [P, d]
+    angles = rope_angles(np.arange(n_positions), d, base)
+    fig = make_subplots(1, d // 2, subplot_titles=[f"pair {i}: dims {i} and {i + d // 2}, θ = {angles[1, i]:.3f} rad"
+                                                   for i in range(d // 2)])
+    for i in range(d // 2):
+        for p in range(n_positions):
+            x, y = rotated[p, i], rotated[p, i + d // 2]
+            fig.add_trace(go.Scatter(x=[0, x], y=[0, y], mode="lines+markers+text", text=["", f"pos {p}"],
+                                     textposition="top center", showlegend=False, line=dict(width=2),
+                                     hovertemplate=f"position {p}<br>({x:.3f}, {y:.3f})<extra></extra>"), 1, i + 1)
+        r = float(np.hypot(vector[i], vector[i + d // 2])) * 1.25 or 1.0
+        fig.update_xaxes(range=[-r, r], row=1, col=i + 1, title_text=f"dim {i}")
+        fig.update_yaxes(range=[-r, r], row=1, col=i + 1, title_text=f"dim {i + d // 2}", scaleanchor=f"x{i + 1}")
+    fig.update_layout(height=380, margin=dict(l=10, r=10, t=50, b=10))
+    return fig
+
+
+def distance_figure(scores: np.ndarray) -> go.Figure:
+    """rope(q at i)·rope(k at j) for the same q and k: constant along diagonals (depends only on i − j)."""
+    n = scores.shape[0]
+    fig = go.Figure(go.Heatmap(z=scores, x=np.arange(n), y=np.arange(n), colorscale="RdBu", zmid=0,
+                               text=np.round(scores, 2), texttemplate="%{text}",
+                               hovertemplate="query at %{y}, key at %{x}<br>q·k %{z:.3f}<extra></extra>"))
+    fig.update_layout(title="Same q and k placed at every position: q·k after RoPE",
+                      xaxis=dict(title="key position j", tickvals=list(range(n))),
+                      yaxis=dict(title="query position i", tickvals=list(range(n)), autorange="reversed"),
+                      height=380, margin=dict(l=10, r=10, t=50, b=10))
+    return fig
