@@ -9,8 +9,9 @@ encoders the zero-shot probability of the target label, differentiable through m
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -126,7 +127,7 @@ def attribute(
         mask = torch.ones(embeds.shape[:2], dtype=torch.long, device=embeds.device)
         return class_scores(loaded.model(inputs_embeds=embeds, attention_mask=mask, return_dict=True), mask, classes)
 
-    with loaded.gate.hold(), torch.enable_grad():
+    with loaded.gate.hold(), torch.enable_grad(), _weights_frozen(loaded.model):
         ids = torch.tensor([list(enc.input_ids)], dtype=torch.long, device=loaded.device)
         table = loaded.model.get_input_embeddings()
         embeds = table(ids).detach()  # [1, T, D]
@@ -165,6 +166,19 @@ def attribute(
         n_steps=n_steps if method == "integrated_gradients" else 1,
         baseline=baseline_text,
     )
+
+
+@contextmanager
+def _weights_frozen(model: Any) -> Iterator[None]:
+    """Gradients flow to the input embeddings only: no weight gradient is computed or stored (held under the gate)."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)
 
 
 def _baseline(loaded: LoadedModel, ids, embeds, tokens: Sequence[Token], table) -> tuple[Any, str]:

@@ -8,14 +8,18 @@ other pages show.
 from __future__ import annotations
 
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
-from typing import Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
 from attnviz.analysis import _resolve, analyze
+from attnviz.architectures import output_projections
+from attnviz.attribution import class_scores, label_setup
 from attnviz.errors import AttnvizError
 from attnviz.loading import LoadedModel
+from attnviz.tokens import clean_text, encode
 from attnviz.types import Analysis, Prediction, Token
 
 
@@ -109,25 +113,103 @@ def head_importance(
     text: str,
     model: LoadedModel | str | None = None,
     labels: Mapping[str, Sequence[str]] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> np.ndarray:
-    """float64[layers, heads]: predicted-class probability with every head on minus with only that head off.
+    """float64[layers, heads]: probability of the prediction with every head on minus with only that head off.
 
-    Positive: the head supports the prediction; negative: the model is surer without it.
-    One forward pass per head (72 for the built-in model). For a causal language model: the probability of its
-    most probable next token, one batched pass per layer (``attnviz.next_token_explain``).
+    The prediction is the predicted class (classifiers, zero-shot encoders) or the predicted next token
+    (causal language models). Positive: the head supports it; negative: the model is surer without it.
     """
-    loaded = _resolve(model)
-    if loaded.kind == "causal":
-        from attnviz.next_token_explain import head_importance as next_token_importance
+    import torch
 
-        return next_token_importance(text, loaded)
-    full = ablate(text, np.ones((loaded.n_layers, loaded.n_heads)), loaded, labels)
-    predicted = int(np.argmax(full.probs))
-    importance = np.zeros((loaded.n_layers, loaded.n_heads))
-    for layer in range(loaded.n_layers):
-        for head in range(loaded.n_heads):
-            mask = np.ones((loaded.n_layers, loaded.n_heads))
-            mask[layer, head] = 0.0
-            masked = ablate(text, mask, loaded, labels)
-            importance[layer, head] = float(full.probs[predicted]) - float(masked.probs[predicted])
-    return importance
+    loaded = _resolve(model)
+    enc = encode(clean_text(text).text, loaded.tokenizer, loaded.max_tokens)
+    if loaded.kind == "causal":
+
+        def probabilities(out, mask):  # the next token after the last position
+            return torch.softmax(out.logits[:, -1].float(), dim=-1)
+    else:
+        classes = label_setup(loaded, labels)
+
+        def probabilities(out, mask):
+            return torch.softmax(class_scores(out, mask, classes).float(), dim=-1)
+
+    return batched_importance(loaded, enc.input_ids, probabilities, progress=progress)
+
+
+# Chunks of at most this many attention cells (rows × heads × T²) per layer: 4M float32 = 16 MB.
+_CELLS_PER_CHUNK = 2**22
+
+
+# (model output for a batch, its attention mask [batch, tokens]) -> torch float[batch, targets]: the numbers a
+# head is judged by (class or next-token probabilities); importance reads one target's column.
+Scorer = Callable[[Any, Any], Any]
+
+
+def single_head_masks(n_layers: int, n_heads: int) -> np.ndarray:
+    """float32[1 + layers·heads, layers, heads]: all heads on, then each head alone off (layer-major)."""
+    masks = np.ones((1 + n_layers * n_heads, n_layers * n_heads), dtype=np.float32)
+    masks[1 + np.arange(n_layers * n_heads), np.arange(n_layers * n_heads)] = 0.0
+    return masks.reshape(-1, n_layers, n_heads)
+
+
+def batched_importance(
+    loaded: LoadedModel,
+    input_ids: Sequence[int],
+    score: Scorer,
+    target: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> np.ndarray:
+    """float64[layers, heads]: ``score`` with every head on minus ``score`` with only that head off.
+
+    The text is repeated down a batch, each row with its own head mask, so every head costs one batch row
+    instead of one forward pass; only the output the scorer reads is kept (no attentions). ``target``
+    None means the argmax of the full model's scores. The gate is taken per chunk, so other requests run
+    in between; ``progress(done, total)`` is called after each chunk.
+    """
+    import torch
+
+    masks = single_head_masks(loaded.n_layers, loaded.n_heads)
+    n = len(input_ids)
+    rows = max(1, min(len(masks), _CELLS_PER_CHUNK // (loaded.n_heads * n * n)))
+    ids = torch.tensor([list(input_ids)], dtype=torch.long, device=loaded.device)
+    scores: list[np.ndarray] = []
+    for start in range(0, len(masks), rows):
+        chunk = masks[start : start + rows]
+        with loaded.gate.hold(), torch.inference_mode(), _row_masks(loaded.model, chunk):
+            mask = torch.ones_like(ids).expand(len(chunk), -1)
+            out = loaded.model(input_ids=ids.expand(len(chunk), -1), attention_mask=mask, return_dict=True)
+            values = score(out, mask)
+            if target is None:  # row 0 of the first chunk is the full model
+                target = int(values[0].argmax())
+            scores.append(values[:, target].double().cpu().numpy())
+        if progress is not None:
+            progress(start + len(chunk), len(masks))
+    kept = np.concatenate(scores)
+    return (kept[0] - kept[1:]).reshape(loaded.n_layers, loaded.n_heads)
+
+
+
+@contextmanager
+def _row_masks(model: Any, masks: np.ndarray) -> Iterator[None]:
+    """Within the block, batch row b's head h of layer l contributes ``masks[b, l, h]`` times its output."""
+    import torch
+
+    handles = []
+    for layer, projection in enumerate(output_projections(model)):
+        if np.all(masks[:, layer] == 1.0):
+            continue
+        weights = torch.tensor(masks[:, layer])  # [B, H]
+
+        def scale(module, args, weights=weights):
+            (heads_concat, *rest) = args  # [B, T, H·d]
+            shaped = heads_concat.view(*heads_concat.shape[:-1], weights.shape[1], -1)  # [B, T, H, d]
+            scaled = shaped * weights.to(shaped.device, shaped.dtype)[:, None, :, None]
+            return (scaled.view_as(heads_concat), *rest)
+
+        handles.append(projection.register_forward_pre_hook(scale))
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()

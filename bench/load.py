@@ -2,8 +2,11 @@
 
 Run from the repository root (it starts its own server on 127.0.0.1 and stops it):
   python bench/load.py classroom [--sessions 30] [--duration 180] [--pause 10 30]
+                                 [--page Inspect|Explain|Worked_example] [--model NAME]
       each session submits a ≤128-token text, waits 10–30 s, submits again, until --duration;
       prints p50/p95/max latency, errors, cross-session leaks, server memory before/after.
+      --page: the page the class uses (Worked_example runs its real-model mode); --model: a model name or
+      folder for the sidebar (default: the built-in classifier).
   python bench/load.py quiz [--students 60] [--idle 20]
       a teacher makes a Classroom room and asks; --students join and answer within 10 s; then everyone idles
       with the page open; the server is killed mid-question and restarted; prints, last, one JSON line.
@@ -46,10 +49,29 @@ def own_text(word: str, rng: random.Random) -> str:
     return " ".join(body)
 
 
-async def student(url: str, word: str, words: list[str], deadline: float, pause: tuple[float, float], seed: int) -> dict:
+# What each page draws once a submission is fully answered (plotly charts at least), and its first-run URL.
+PAGES = {
+    "Inspect": {"charts": 4, "query": {}},
+    "Explain": {"charts": 5, "query": {}},
+    "Worked_example": {"charts": 1, "query": {"example": "model"}},
+}
+
+
+def page_query(page: str, model: str | None) -> dict:
+    return PAGES[page]["query"] | ({"model": model} if model else {})
+
+
+def answered(page: str, result) -> bool:
+    """The page finished without an exception, error or warning, and drew what it draws."""
+    return not result.exceptions and not result.failures and result.plotly_charts >= PAGES[page]["charts"] and (
+        page != "Inspect" or bool(result.codes))
+
+
+async def student(url: str, word: str, words: list[str], deadline: float, pause: tuple[float, float], seed: int,
+                  page: str = "Inspect", model: str | None = None) -> dict:
     rng = random.Random(seed)
     stats = {"latencies": [], "errors": 0, "leaks": 0}
-    session = await Session.open(url, "Inspect")
+    session = await Session.open(url, page, page_query(page, model))
     try:
         await asyncio.sleep(rng.uniform(0, pause[0]))  # students do not all press Enter in the same second
         while time.monotonic() < deadline:
@@ -60,10 +82,10 @@ async def student(url: str, word: str, words: list[str], deadline: float, pause:
                 stats["errors"] += 1
                 break
             stats["latencies"].append(result.seconds)
-            if result.exceptions or not result.codes or result.plotly_charts < 4:
+            if not answered(page, result):
                 stats["errors"] += 1
-            strip = " ".join(result.codes)
-            if not strip_has_only(strip, word, words):
+            strip = " ".join(result.codes)  # only Inspect shows the token strip a leak would show in
+            if page == "Inspect" and not strip_has_only(strip, word, words):
                 stats["leaks"] += 1
             await asyncio.sleep(rng.uniform(*pause))
     finally:
@@ -71,10 +93,11 @@ async def student(url: str, word: str, words: list[str], deadline: float, pause:
     return stats
 
 
-async def classroom(url: str, sessions: int, duration: float, pause: tuple[float, float]) -> list[dict]:
+async def classroom(url: str, sessions: int, duration: float, pause: tuple[float, float],
+                    page: str = "Inspect", model: str | None = None) -> list[dict]:
     deadline = time.monotonic() + duration
     words = [WORDS[i % len(WORDS)] + ("" if i < len(WORDS) else str(i)) for i in range(sessions)]
-    return await asyncio.gather(*(student(url, w, words, deadline, pause, i) for i, w in enumerate(words)))
+    return await asyncio.gather(*(student(url, w, words, deadline, pause, i, page, model) for i, w in enumerate(words)))
 
 
 async def closed_tabs(url: str, tabs: int) -> dict:
@@ -115,6 +138,8 @@ def main() -> None:
     c.add_argument("--sessions", type=int, default=30)
     c.add_argument("--duration", type=float, default=180)
     c.add_argument("--pause", type=float, nargs=2, default=(10, 30))
+    c.add_argument("--page", choices=list(PAGES), default="Inspect")
+    c.add_argument("--model", default=None, help="model name or folder for the sidebar (default: built-in)")
     q = sub.add_parser("quiz")
     q.add_argument("--students", type=int, default=60)
     q.add_argument("--idle", type=float, default=20, help="seconds of idle polling to measure the server's CPU")
@@ -131,24 +156,24 @@ def main() -> None:
             print(asyncio.run(closed_tabs(server.url, args.tabs)))
 
 
-async def _warm_up(url: str) -> None:
-    session = await Session.open(url, "Inspect")
-    await session.run("the zebra came to class", timeout_s=120)
+async def _warm_up(url: str, page: str = "Inspect", model: str | None = None) -> None:
+    session = await Session.open(url, page, page_query(page, model))
+    await session.run("the zebra came to class", timeout_s=300)
     await session.close()
 
 
 def run_classroom(pid: int, url: str, args) -> None:
-    asyncio.run(_warm_up(url))  # load the model once: the baseline is a warm, idle server
+    asyncio.run(_warm_up(url, args.page, args.model))  # load the model once: the baseline is a warm, idle server
     time.sleep(2)
     before = rss_mb(pid)
-    results = asyncio.run(classroom(url, args.sessions, args.duration, tuple(args.pause)))
+    results = asyncio.run(classroom(url, args.sessions, args.duration, tuple(args.pause), args.page, args.model))
     peak = rss_mb(pid)
     time.sleep(10)  # disconnected sessions are cleaned up by the server
     after = rss_mb(pid)
     lat = sorted(x for r in results for x in r["latencies"])
     p95 = lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))] if lat else float("nan")
-    print(f"sessions {args.sessions}, {args.duration:.0f} s, pauses {args.pause[0]:.0f}–{args.pause[1]:.0f} s, "
-          f"{len(lat)} submissions")
+    print(f"page {args.page}, model {args.model or 'built-in'}, sessions {args.sessions}, {args.duration:.0f} s, "
+          f"pauses {args.pause[0]:.0f}–{args.pause[1]:.0f} s, {len(lat)} submissions")
     print(f"latency s: p50 {statistics.median(lat):.2f}  p95 {p95:.2f}  max {max(lat):.2f}")
     print(f"errors {sum(r['errors'] for r in results)}  cross-session leaks {sum(r['leaks'] for r in results)}")
     print(f"server RSS MB: idle {before:.0f}, under load {peak:.0f}, 10 s after all disconnected {after:.0f} "

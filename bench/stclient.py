@@ -22,6 +22,7 @@ class RunResult:
     seconds: float
     codes: list[str] = field(default_factory=list)  # st.code bodies (the token strip lives there)
     alerts: list[str] = field(default_factory=list)  # st.error / st.warning / st.info bodies
+    failures: list[str] = field(default_factory=list)  # the st.error and st.warning bodies among them
     exceptions: list[str] = field(default_factory=list)
     plotly_charts: int = 0
     text_area_id: str | None = None
@@ -30,17 +31,18 @@ class RunResult:
 class Session:
     """One browser tab: ``await Session.open(url, "Inspect")``, then ``run(text)`` as often as wanted."""
 
-    def __init__(self, ws, page: str) -> None:
+    def __init__(self, ws, page: str, query: dict | None = None) -> None:
         self.ws = ws
         self.page = page
+        self.query = dict(query or {})  # extra URL parameters of the first run (e.g. example=model)
         self.page_hash = ""
         self.text_area_id: str | None = None
 
     @classmethod
-    async def open(cls, url: str, page: str) -> "Session":
+    async def open(cls, url: str, page: str, query: dict | None = None) -> "Session":
         host = urlparse(url).netloc
         ws = await websockets.connect(f"ws://{host}/_stcore/stream", subprotocols=["streamlit"], max_size=None)
-        return cls(ws, page)
+        return cls(ws, page, query)
 
     async def close(self) -> None:
         await self.ws.close()
@@ -54,7 +56,7 @@ class Session:
             state.page_script_hash = self.page_hash
         widgets = WidgetStates()
         if self.text_area_id is None:
-            state.query_string = urlencode({"text": text}) if text is not None else ""
+            state.query_string = urlencode(self.query | ({"text": text} if text is not None else {}))
         else:
             widgets.widgets.add(id=self.text_area_id, string_value=text or "")
         state.widget_states.CopyFrom(widgets)
@@ -88,6 +90,8 @@ def _record(element, result: RunResult) -> None:
         result.codes.append(element.code.code_text)
     elif kind == "alert":
         result.alerts.append(element.alert.body)
+        if element.alert.format in (element.alert.ERROR, element.alert.WARNING):
+            result.failures.append(element.alert.body)
     elif kind == "exception":
         result.exceptions.append(element.exception.message)
     elif kind == "plotly_chart":

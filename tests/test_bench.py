@@ -41,11 +41,14 @@ def test_bench_table_names_a_missing_bertviz_instead_of_a_number(tiny_classifier
 
 
 @pytest.mark.e2e
-def test_classroom_load_script_runs_on_a_small_class():
+@pytest.mark.parametrize("page", ["Inspect", "Explain", "Worked_example"])
+def test_classroom_load_script_runs_on_a_small_class(page):
     out = subprocess.run(
-        [sys.executable, "bench/load.py", "classroom", "--sessions", "3", "--duration", "4", "--pause", "0.5", "1"],
-        cwd=ROOT, capture_output=True, text=True, check=True, timeout=300,
+        [sys.executable, "bench/load.py", "classroom", "--page", page, "--sessions", "3", "--duration", "4",
+         "--pause", "0.5", "1"],
+        cwd=ROOT, capture_output=True, text=True, check=True, timeout=600,
     ).stdout
+    assert f"page {page}, model built-in" in out, out
     assert "errors 0  cross-session leaks 0" in out, out
 
 

@@ -101,17 +101,46 @@ def test_ablating_every_head_changes_the_prediction(model, request):
     assert np.abs(none.probs - full.probs).max() > 1e-5
 
 
-def test_head_importance_is_probability_lost_with_that_head_off(tiny_classifier):
-    text = "i love the movie"
-    importance = attnviz.head_importance(text, tiny_classifier)
-    assert importance.shape == (tiny_classifier.n_layers, tiny_classifier.n_heads)
-    full = attnviz.analyze(text, tiny_classifier).prediction
+def _one_head_at_a_time(text, loaded, labels=None):
+    """The reference: one full ``ablate`` forward pass per head, on the model's real masking path."""
+    full = attnviz.ablate(text, np.ones((loaded.n_layers, loaded.n_heads)), loaded, labels)
     top = int(np.argmax(full.probs))
-    mask = np.ones_like(importance)
-    mask[1, 2] = 0.0
-    masked = attnviz.analyze(text, tiny_classifier, head_mask=mask).prediction
-    assert importance[1, 2] == pytest.approx(float(full.probs[top] - masked.probs[top]), abs=1e-6)
-    assert np.abs(importance).max() > 0
+    importance = np.zeros((loaded.n_layers, loaded.n_heads))
+    for layer in range(loaded.n_layers):
+        for head in range(loaded.n_heads):
+            mask = np.ones_like(importance)
+            mask[layer, head] = 0.0
+            importance[layer, head] = full.probs[top] - attnviz.ablate(text, mask, loaded, labels).probs[top]
+    return importance
+
+
+@pytest.mark.parametrize("model", ["tiny_classifier", "tiny_encoder"])
+def test_batched_head_importance_equals_one_head_at_a_time(model, request):
+    loaded = request.getfixturevalue(model)
+    text = "i love the movie , it was not bad"
+    importance = attnviz.head_importance(text, loaded)
+    assert importance.shape == (loaded.n_layers, loaded.n_heads)
+    np.testing.assert_allclose(importance, _one_head_at_a_time(text, loaded), atol=1e-5, rtol=0)
+    assert np.abs(importance).max() > 1e-5
+
+
+def test_head_importance_in_several_chunks_reports_progress(tiny_classifier, monkeypatch):
+    from attnviz import head_stats
+
+    # Three rows per chunk: the 9 masks (full model + 8 heads) take three chunks, the first holding the full model.
+    text = "the cat sat on a mat"
+    n = attnviz.analyze(text, tiny_classifier).n_tokens
+    monkeypatch.setattr(head_stats, "_CELLS_PER_CHUNK", 3 * tiny_classifier.n_heads * n * n)
+    seen = []
+    importance = attnviz.head_importance(text, tiny_classifier, progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(3, 9), (6, 9), (9, 9)]
+    np.testing.assert_allclose(importance, _one_head_at_a_time(text, tiny_classifier), atol=1e-5, rtol=0)
+
+
+def test_single_head_masks_switch_each_head_off_once():
+    masks = attnviz.head_stats.single_head_masks(2, 3)
+    assert masks.shape == (7, 2, 3) and masks[0].min() == 1.0
+    assert (masks[1:] == 0).sum() == 6 and masks[1 + 1 * 3 + 2, 1, 2] == 0.0
 
 
 def test_head_statistics_attaches_importance(tiny_classifier):

@@ -30,6 +30,11 @@ def _texts(at):
 def test_explain_default_shows_bars_agreement_heads_and_compare():
     at = _page("pages/3_Explain.py")
     assert not at.exception and not at.error
+    assert not any(t.startswith("Head importance") for t in _titles(at))  # the slow part waits for its button
+    assert "first-order estimate" in _texts(at)  # gradient × input by default; integrated gradients when chosen
+    at.radio(key="attr_method").set_value("integrated_gradients").run()
+    at.button(key="measure_importance").click().run()
+    assert not at.exception and not at.error
     titles = _titles(at)
     assert "Which tokens matter: attention vs gradients" in titles
     assert any(t.startswith("Head importance") for t in titles)
@@ -103,7 +108,7 @@ def test_explain_with_a_local_classifier(tiny_classifier_dir):
     at.selectbox(key="model_choice").set_value(at.selectbox(key="model_choice").options[-1]).run()
     at.text_input(key="model_custom").set_value(str(tiny_classifier_dir)).run()
     assert not at.exception and not at.error
-    assert "Integrated gradients of the logit of" in _texts(at)
+    assert "Gradient × input of the logit of" in _texts(at)
     at.selectbox(key="explain_target").set_value("positive").run()
     assert "logit of 'positive'" in _texts(at)
 
@@ -133,3 +138,12 @@ def test_inspect_toggles_hide_special_tokens_and_merge_subwords():
         z = np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"]).reshape(2, 2)
     assert np.asarray(z, dtype=float).sum(axis=1) == pytest.approx([1.0, 1.0], abs=1e-3)
     assert any("special tokens hidden" in c.value for c in at.caption)
+
+
+def test_head_importance_measured_once_is_shown_to_the_next_session_without_its_button():
+    first = _page("pages/3_Explain.py", {"text": "the film was fine"})
+    first.button(key="measure_importance").click().run()
+    assert not first.exception and any(t.startswith("Head importance") for t in _titles(first))
+    second = _page("pages/3_Explain.py", {"text": "the film was fine"})
+    assert not second.exception and any(t.startswith("Head importance") for t in _titles(second))
+    assert not any(b.key == "measure_importance" for b in second.button)

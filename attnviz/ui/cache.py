@@ -6,6 +6,10 @@ bounds entries, not bytes. Sessions keep only their text and widget values.
 
 from __future__ import annotations
 
+import threading
+import time
+from typing import Callable, Hashable, TypeVar
+
 import numpy as np
 import streamlit as st
 
@@ -20,6 +24,7 @@ from attnviz.teaching.real_model import ModelQKV, model_qkv
 from attnviz.types import Analysis, Prediction
 
 Labels = tuple[tuple[str, tuple[str, ...]], ...]
+R = TypeVar("R")
 
 
 
@@ -29,10 +34,45 @@ def _analyses() -> ByteBudgetLRU[Analysis]:
     return ByteBudgetLRU(settings.current().cache_mb * 1_000_000, lambda a: int(a.attentions.nbytes))
 
 
+# A failed load is answered from memory for this long, so a class rerunning a page does not retry it each time.
+FAILED_LOAD_S = 30.0
+_failed_loads: dict[str, tuple[float, Exception]] = {}
+# One lock per key being computed, with how many callers hold or wait for it; dropped when the last one leaves.
+_key_locks: dict[Hashable, list] = {}
+_key_locks_lock = threading.Lock()
+
+
 @st.cache_resource(max_entries=2, show_spinner="Loading the model…")
-def get_model(name: str) -> LoadedModel:
+def _resident_model(name: str) -> LoadedModel:
     """At most two models stay resident; a third evicts the least recently used."""
     return load_model(name)
+
+
+def get_model(name: str) -> LoadedModel:
+    """The loaded model: sessions choosing the same new model wait for one load; a failure is remembered briefly."""
+    failed = _failed_loads.get(name)
+    if failed is not None and time.monotonic() - failed[0] < FAILED_LOAD_S:
+        raise failed[1]
+    try:
+        return _once(("model", name), lambda: _resident_model(name))
+    except Exception as exc:
+        _failed_loads[name] = (time.monotonic(), exc)
+        raise
+
+
+def _once(key: Hashable, compute: Callable[[], R]) -> R:
+    """``compute()`` with one computation per ``key`` at a time: concurrent callers wait, then read its cache."""
+    with _key_locks_lock:
+        entry = _key_locks.setdefault(key, [threading.Lock(), 0])
+        entry[1] += 1
+    try:
+        with entry[0]:
+            return compute()
+    finally:
+        with _key_locks_lock:
+            entry[1] -= 1
+            if entry[1] == 0:
+                del _key_locks[key]
 
 
 def get_analysis(text: str, model_name: str, labels: Labels = ()) -> Analysis:
@@ -66,19 +106,62 @@ def _tab_closed():
     return lambda: not runtime.is_active_session(session_id)
 
 
-# Small results (a score per token or per head, a prediction): st.cache_data's copies cost little here.
-@st.cache_data(max_entries=32, show_spinner="Computing gradient attributions…")
+# Explain's results (a score per token or per head) in one shared, byte-bounded store: the same sentence from a
+# whole class is computed once, and later visitors get it without waiting.
+def _result_bytes(result: object) -> int:
+    if isinstance(result, np.ndarray):
+        return int(result.nbytes)
+    assert isinstance(result, Attribution)
+    return int(result.scores.nbytes) + 200 * len(result.tokens)  # ~200 bytes per Token and its text
+
+
+@st.cache_resource
+def _explained() -> ByteBudgetLRU[object]:
+    """A sixteenth of the analyses' budget: scores per token or per head are small."""
+    return ByteBudgetLRU(settings.current().cache_mb * 1_000_000 // 16, _result_bytes)
+
+
+def _explain_once(key: Hashable, compute: Callable[[], R]) -> R:
+    found = _explained().get(key)
+    if found is not None:
+        return found  # type: ignore[return-value]
+
+    def fill() -> R:
+        again = _explained().get(key)  # computed by the caller this one waited for
+        return again if again is not None else _explained().put(key, compute())  # type: ignore[return-value]
+
+    return _once(key, fill)
+
+
 def get_attribution(text: str, model_name: str, labels: Labels, method: str, target: str | None) -> Attribution:
+    """Attribution of ``target`` for ``text`` (shared between sessions, computed once per key)."""
     model = get_model(model_name)
-    with cancel_when(_tab_closed()):
-        return attribute(text, method=method, target=target, model=model, labels=dict(labels) or None)
+
+    def compute() -> Attribution:
+        with st.spinner("Computing gradient attributions…"), cancel_when(_tab_closed()):
+            return attribute(text, method=method, target=target, model=model, labels=dict(labels) or None)
+
+    return _explain_once(("attribution", model_name, text, labels, method, target), compute)
 
 
-@st.cache_data(max_entries=16, show_spinner="Switching each head off in turn…")
-def get_head_importance(text: str, model_name: str, labels: Labels) -> np.ndarray:
+def cached_head_importance(text: str, model_name: str, labels: Labels) -> np.ndarray | None:
+    """Head importance if someone has computed it for this text already, else None (nothing runs)."""
+    return _explained().get(("importance", model_name, text, labels))  # type: ignore[return-value]
+
+
+def get_head_importance(
+    text: str, model_name: str, labels: Labels, progress: Callable[[int, int], None] | None = None
+) -> np.ndarray:
+    """float[layers, heads] head importance (shared, computed once per key); ``progress(done, total)`` per chunk."""
     model = get_model(model_name)
-    with cancel_when(_tab_closed()):
-        return head_importance(text, model, dict(labels) or None)
+
+    def compute() -> np.ndarray:
+        with cancel_when(_tab_closed()):
+            values = head_importance(text, model, dict(labels) or None, progress=progress)
+        values.flags.writeable = False
+        return values
+
+    return _explain_once(("importance", model_name, text, labels), compute)
 
 
 @st.cache_data(max_entries=64, show_spinner="Running the model with heads off…")
@@ -99,11 +182,12 @@ def get_model_qkv(text: str, model_name: str) -> ModelQKV:
 
 
 def clear_caches() -> None:
-    for cached in (get_model, get_attribution, get_head_importance, get_ablation, get_model_qkv, _analyses):
+    for cached in (_resident_model, get_ablation, get_model_qkv, _analyses, _explained):
         cached.clear()
+    _failed_loads.clear()
 
 
 __all__ = [
-    "clear_caches", "get_ablation", "get_analyses", "get_analysis", "get_attribution", "get_head_importance",
+    "cached_head_importance", "clear_caches", "get_ablation", "get_analyses", "get_analysis", "get_attribution", "get_head_importance",
     "get_model", "get_model_qkv",
 ]

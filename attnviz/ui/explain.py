@@ -16,7 +16,7 @@ from attnviz.head_stats import HeadStats, head_statistics
 from attnviz.head_types import head_types
 from attnviz.rollout import raw_attention, rollout
 from attnviz.types import Analysis
-from attnviz.ui.cache import get_ablation, get_attribution, get_head_importance
+from attnviz.ui.cache import cached_head_importance, get_ablation, get_attribution, get_head_importance
 from attnviz.ui.decoder import next_token_ablation
 from attnviz.ui import run
 from attnviz.ui.run import model_labels, run_analyses
@@ -59,6 +59,8 @@ def target_selector(analysis: Analysis) -> str:
 
 
 def method_selector() -> str:
+    # Gradient × input (one backward pass) by default: integrated gradients cost 50 passes, so they wait to be chosen.
+    st.session_state.setdefault("attr_method", "gradient_x_input")
     return str(st.radio("Gradient method", list(METHODS), format_func=METHODS.get, key="attr_method", horizontal=True))
 
 
@@ -118,7 +120,7 @@ def attribution_summary(attribution: Attribution) -> str:
 
 def head_table_section(analysis: Analysis, choice: ModelChoice) -> HeadStats | None:
     """Sortable table of every head; a picked row can be opened on Inspect."""
-    importance = safely(lambda: get_head_importance(analysis.text, choice.name, model_labels(choice)))
+    importance = importance_or_button(analysis, choice)
     stats = head_statistics(analysis, importance)
     # The detector's previous-token score (first key and diagonal left out) differs from the plain mean above.
     types = pd.DataFrame(head_types(analysis).rows()).rename(columns={"previous_token": "previous_detector"})
@@ -150,6 +152,28 @@ def head_table_section(analysis: Analysis, choice: ModelChoice) -> HeadStats | N
             key="importance_grid",
         )
     return stats
+
+
+def importance_or_button(analysis: Analysis, choice: ModelChoice) -> np.ndarray | None:
+    """Head importance if anyone has measured it for this text; otherwise a button that measures it, with progress.
+
+    It is the slowest part of the page (one model row per head), so it never runs on page load.
+    """
+    labels = model_labels(choice)
+    found = cached_head_importance(analysis.text, choice.name, labels)
+    if found is not None:
+        return found
+    n = analysis.n_layers * analysis.n_heads
+    if not st.button(f"Measure head importance (switch each of the {n} heads off in turn)", key="measure_importance", icon="⏱️"):
+        return None
+    bar = st.progress(0.0, text="Switching each head off in turn…")
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(done / total, text=f"Switching each head off in turn: {done} of {total} model runs")
+
+    found = safely(lambda: get_head_importance(analysis.text, choice.name, labels, progress))
+    bar.empty()
+    return found
 
 
 def ablation_section(analysis: Analysis, choice: ModelChoice) -> None:

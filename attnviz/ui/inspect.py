@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from attnviz import export, figures
+from attnviz.ui import exports
 from attnviz.views import apply_views
 from attnviz.tokens import token_strip, token_table
 from attnviz.types import Analysis
@@ -143,22 +144,25 @@ def show_tokens(analysis: Analysis) -> None:
 
 
 def downloads(analysis: Analysis, layer: int, head: int) -> None:
-    """CSV and JSON of the head, the layer and the whole tensor; the big ones are built only on click."""
+    """CSV and JSON of the head, the layer and the whole tensor, and the tensor as .npz; built only on click."""
     att, toks, name = analysis.attentions, analysis.tokens, analysis.model_name
-    cols = st.columns(6)
+    cols = st.columns(7)
     items = [
-        ("Head CSV", f"attention_L{layer}_H{head}.csv", "text/csv", lambda: export.head_csv(att[layer, head], toks)),
-        ("Head JSON", f"attention_L{layer}_H{head}.json", "application/json",
+        ("Head CSV", f"attention_L{layer}_H{head}.csv", "text/csv", att[layer, head].shape,
+         lambda: export.head_csv(att[layer, head], toks)),
+        ("Head JSON", f"attention_L{layer}_H{head}.json", "application/json", att[layer, head].shape,
          lambda: export.to_json(att[layer : layer + 1, head : head + 1], toks, name, [layer])),
-        ("Layer CSV", f"attention_L{layer}.csv", "text/csv", lambda: export.long_csv(att[layer : layer + 1], toks, layer)),
-        ("Layer JSON", f"attention_L{layer}.json", "application/json",
+        ("Layer CSV", f"attention_L{layer}.csv", "text/csv", att[layer].shape,
+         lambda: export.long_csv(att[layer : layer + 1], toks, layer)),
+        ("Layer JSON", f"attention_L{layer}.json", "application/json", att[layer].shape,
          lambda: export.to_json(att[layer : layer + 1], toks, name, [layer])),
-        ("All CSV", "attention_all.csv", "text/csv", lambda: export.long_csv(att, toks)),
-        ("All JSON", "attention_all.json", "application/json",
+        ("All CSV", "attention_all.csv", "text/csv", att.shape, lambda: export.long_csv(att, toks)),
+        ("All JSON", "attention_all.json", "application/json", att.shape,
          lambda: export.to_json(att, toks, name, list(range(att.shape[0])))),
     ]
-    for col, (label, file_name, mime, build) in zip(cols, items):
-        col.download_button(label, data=build, file_name=file_name, mime=mime, key=f"dl_{file_name}", on_click="ignore")
+    for col, (label, file_name, mime, shape, build) in zip(cols, items):
+        exports.text_export_button(col, label, file_name, mime, shape, build)
+    exports.tensor_button(cols[-1], analysis)
 
 
 def average_choice(layer: int, n_heads: int) -> bool:

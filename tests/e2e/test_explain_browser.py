@@ -34,7 +34,7 @@ def test_explain_shows_bars_head_table_and_compare(page, app_url):
     assert bars["traces"] == 3
     assert page.locator("[data-testid='stDataFrame']").count() >= 2
     main = page.inner_text(MAIN)
-    assert "Completeness" in main and "Abnar & Zuidema" in main
+    assert "first-order estimate" in main and "Abnar & Zuidema" in main  # gradient × input by default
     assert "not" not in diff["ticks"] and "good" in diff["ticks"]
     box = page.locator("input[aria-label='Text B']")
     box.fill("the film was bad")
