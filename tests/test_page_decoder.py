@@ -52,6 +52,8 @@ def test_explain_smollm2_explains_the_next_token():
     assert not at.exception and not at.error
     assert at.selectbox(key="explain_target").value == " Mary"
     assert "logit of the next token ' Mary'" in _texts(at)
+    at.button(key="measure_importance").click().run()  # head importance is measured on request, never on load
+    assert not at.exception and not at.error
     frames = [d.value for d in at.dataframe]
     heads = next(v for v in frames if "importance (Δ p)" in v.columns)
     assert len(heads) == 270 and {"induction", "sink", "duplicate token"} <= set(heads.columns)

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import assert_no_exception, streamlit_server, wait_idle
 
 pytestmark = pytest.mark.e2e
+ROOM_TITLE = re.compile(r"^Room [A-Z0-9]+$")  # not the page title "Classroom"
 
 MAIN = "[data-testid='stMain']"
 SHOTS = os.environ.get("ATTNVIZ_SHOTS")  # a folder: save the projector and phone screenshots there
@@ -49,8 +50,8 @@ def test_one_teacher_two_students(browser, classroom_url):
     teacher = teacher_ctx.new_page()
     teacher.goto(classroom_url + "/Classroom")
     teacher.get_by_role("button", name="Make a room").click()
-    expect(teacher.locator("h1", has_text="Room ")).to_be_visible(timeout=60_000)
-    code = teacher.locator("h1", has_text="Room ").inner_text().split()[-1]
+    expect(teacher.locator("h1").filter(has_text=ROOM_TITLE)).to_be_visible(timeout=60_000)
+    code = teacher.locator("h1").filter(has_text=ROOM_TITLE).inner_text().split()[-1]
     expect(teacher.locator(f"{MAIN} img").first).to_be_visible(timeout=30_000)  # the QR code
     teacher.get_by_role("button", name="Ask the class").click()
     board = teacher.locator(MAIN)
@@ -70,7 +71,7 @@ def test_one_teacher_two_students(browser, classroom_url):
 
     if SHOTS:
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        teacher.locator("h1", has_text="Room ").scroll_into_view_if_needed()
+        teacher.locator("h1").filter(has_text=ROOM_TITLE).scroll_into_view_if_needed()
         teacher.screenshot(path=f"{SHOTS}/teacher-1024x768.png")
         ada.screenshot(path=f"{SHOTS}/student-390x844.png", full_page=True)
     teacher.get_by_role("button", name="Reveal the answer").click()

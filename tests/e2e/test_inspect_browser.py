@@ -60,12 +60,15 @@ def test_inspect_user_markup_is_never_rendered(page, app_url):
     assert page.evaluate("() => [...document.scripts].some(s => s.textContent.includes('alert(2)'))") is False
     assert dialogs == []
     assert page.locator("textarea[aria-label='Text to analyse']").input_value() == HOSTILE  # kept, as text
-    # One column per token in the selected head, repeated tokens included.
-    ticks = page.evaluate(
+    # One row and one column per token in the selected head, repeated tokens included; past 64 tokens every
+    # step-th one is labelled, at its integer position, from the first token on.
+    rows, cols, tickvals, ticktext = page.evaluate(
         "() => { const p = [...document.querySelectorAll('.js-plotly-plot')].find(g => (g.layout.title||{}).text?.includes('Layer 0, head 0'));"
-        " return [p._fullData[0].z.length, p._fullData[0].z[0].length, p.layout.xaxis.ticktext.length]; }"
+        " return [p._fullData[0].z.length, p._fullData[0].z[0].length, p.layout.xaxis.tickvals, p.layout.xaxis.ticktext]; }"
     )
-    assert ticks[0] == ticks[1] == ticks[2]
+    assert rows == cols and len(tickvals) == len(ticktext) <= 64
+    step = tickvals[1] - tickvals[0]
+    assert tickvals == list(range(0, cols, step))
 
 
 def test_inspect_url_selects_the_head(page, app_url):
