@@ -106,7 +106,6 @@ def attribute(
     ``method`` is "integrated_gradients" (``n_steps`` ≥ 50 Gauss–Legendre steps) or "gradient_x_input".
     """
     import torch
-    from captum.attr import InputXGradient, IntegratedGradients
 
     if method not in METHODS:
         raise InputError(f"Unknown attribution method {method!r}; choose one of {', '.join(METHODS)}.")
@@ -121,7 +120,6 @@ def attribute(
     cleaned = clean_text(text)
     limit = loaded.max_tokens if max_tokens is None else max(2, min(int(max_tokens), loaded.max_tokens))
     enc = encode(cleaned.text, loaded.tokenizer, limit)
-    n = len(enc.input_ids)
 
     def scores_of(embeds):  # [B, T, D] -> [B, n_labels]
         mask = torch.ones(embeds.shape[:2], dtype=torch.long, device=embeds.device)
@@ -140,23 +138,13 @@ def attribute(
             s = scores_of(e)
             return s[:, index] if classes.centres is None else torch.softmax(s, dim=-1)[:, index]
 
-        with torch.no_grad():
-            f_input, f_baseline = float(f(embeds)[0]), float(f(baseline)[0])
-        delta: float | None = None
-        if method == "integrated_gradients":
-            chunk = max(1, min(n_steps, _CELLS_PER_CHUNK // (n * n)))
-            attr, captum_delta = IntegratedGradients(f).attribute(
-                embeds, baselines=baseline, n_steps=n_steps, internal_batch_size=chunk, return_convergence_delta=True
-            )
-            delta = float(captum_delta[0])
-        else:
-            attr = InputXGradient(f).attribute(embeds.requires_grad_())
+        scores, f_input, f_baseline, delta = integrate(f, embeds, baseline, method, n_steps)
     name = classes.names[index]
     output = f"logit of '{name}'" if classes.centres is None else f"zero-shot probability of '{name}'"
     return Attribution(
         text=cleaned.text,
         tokens=enc.tokens,
-        scores=attr[0].sum(dim=-1).detach().double().cpu().numpy(),
+        scores=scores,
         target=name,
         method=method,
         output=output,
@@ -218,3 +206,27 @@ def rank_agreement(scores: Mapping[str, np.ndarray], tokens: Sequence[Token]) ->
         for i, a in enumerate(names)
         for b in names[i + 1 :]
     }
+
+
+def integrate(f, embeds, baseline, method: str, n_steps: int) -> tuple[np.ndarray, float, float, float | None]:
+    """Attribute ``f`` ([B, T, D] embeddings -> [B]) to the tokens of ``embeds`` [1, T, D].
+
+    Returns float64[T] token scores (summed over the embedding), f(input), f(baseline) and captum's convergence
+    delta (None for gradient × input). The caller holds the gate and enables gradients.
+    """
+    import torch
+    from captum.attr import InputXGradient, IntegratedGradients
+
+    with torch.no_grad():
+        f_input, f_baseline = float(f(embeds)[0]), float(f(baseline)[0])
+    delta: float | None = None
+    if method == "integrated_gradients":
+        n = embeds.shape[1]
+        chunk = max(1, min(n_steps, _CELLS_PER_CHUNK // (n * n)))
+        attr, captum_delta = IntegratedGradients(f).attribute(
+            embeds, baselines=baseline, n_steps=n_steps, internal_batch_size=chunk, return_convergence_delta=True
+        )
+        delta = float(captum_delta[0])
+    else:
+        attr = InputXGradient(f).attribute(embeds.requires_grad_())
+    return attr[0].sum(dim=-1).detach().double().cpu().numpy(), f_input, f_baseline, delta

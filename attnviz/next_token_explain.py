@@ -113,9 +113,7 @@ def attribute_next_token(
     "pad" is usually a stand-in for end-of-text), and SmolLM2 adds no BOS token to keep.
     """
     import torch
-    from captum.attr import InputXGradient, IntegratedGradients
-
-    from attnviz.attribution import _CELLS_PER_CHUNK, Attribution
+    from attnviz.attribution import Attribution, integrate
 
     with loaded.gate.hold(), torch.enable_grad():
         enc, embeds = _embeds(loaded, text, max_tokens)
@@ -126,23 +124,12 @@ def attribute_next_token(
         def f(e):  # [B, T, D] -> [B]
             return last_logits(loaded, e)[:, index]
 
-        with torch.no_grad():
-            f_input, f_baseline = float(f(embeds)[0]), float(f(baseline)[0])
-        delta = None
-        n = len(enc.input_ids)
-        if method == "integrated_gradients":
-            chunk = max(1, min(n_steps, _CELLS_PER_CHUNK // (n * n)))
-            attr, captum_delta = IntegratedGradients(f).attribute(
-                embeds, baselines=baseline, n_steps=n_steps, internal_batch_size=chunk, return_convergence_delta=True
-            )
-            delta = float(captum_delta[0])
-        else:
-            attr = InputXGradient(f).attribute(embeds.requires_grad_())
+        scores, f_input, f_baseline, delta = integrate(f, embeds, baseline, method, n_steps)
     name = token_text(loaded.tokenizer, index)
     return Attribution(
         text=clean_text(text).text,
         tokens=enc.tokens,
-        scores=attr[0].sum(dim=-1).detach().double().cpu().numpy(),
+        scores=scores,
         target=name,
         method=method,
         output=f"logit of the next token {name!r}",
