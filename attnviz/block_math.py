@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from attnviz.attention_math import AttentionSteps, ShapeError, causal_mask, sdpa_steps
+from attnviz.teaching.sdpa import _matrix  # one validator for every matrix a student types
 
 
 @dataclass(frozen=True)
@@ -174,18 +175,6 @@ def source_code() -> str:
     """The exact code that computes every number of the attention-block stages."""
     parts = (multi_head_steps, split_heads, rope_angles, rotate_half, rope, kv_cache_step, sinusoidal_positions)
     return "\n\n".join(inspect.getsource(f) for f in parts)
-
-
-def _matrix(name: str, x) -> np.ndarray:
-    try:
-        a = np.array(x, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ShapeError(f"{name} must be a table of numbers with the same count in every row.") from exc
-    if a.ndim != 2 or 0 in a.shape:
-        raise ShapeError(f"{name} must be a matrix; got shape {a.shape}.")
-    if not np.isfinite(a).all():
-        raise ShapeError(f"{name} has an empty or non-finite cell; every cell needs a number.")
-    return a
 
 
 def _bias(name: str, b, n: int) -> np.ndarray:
