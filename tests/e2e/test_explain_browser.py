@@ -32,7 +32,8 @@ def test_explain_shows_bars_head_table_and_compare(page, app_url):
     wait_idle(page, timeout_ms=180_000)
     assert_no_exception(page)
     assert bars["traces"] == 3
-    assert page.locator("[data-testid='stDataFrame']").count() >= 2
+    # The data grid's code loads lazily, so the tables can mount after the plots: wait for them too.
+    expect(page.locator("[data-testid='stDataFrame']").nth(1)).to_be_attached(timeout=60_000)
     main = page.inner_text(MAIN)
     assert "first-order estimate" in main and "Abnar & Zuidema" in main  # gradient × input by default
     assert "not" not in diff["ticks"] and "good" in diff["ticks"]
