@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from attnviz.attention_math import ShapeError, multi_head_steps
-from attnviz.block_math import (kv_cache_step, rope, rope_scores_by_distance, rotate_half, sinusoidal_positions,
+from attnviz.teaching.block import (kv_cache_step, rope, rope_scores_by_distance, rotate_half, sinusoidal_positions,
                                 split_heads)
 
 

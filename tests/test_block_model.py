@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from attnviz.block_model import MATCH_TOLERANCE, UnsupportedBlockError, recompute_block
+from attnviz.teaching.block_real_model import MATCH_TOLERANCE, UnsupportedBlockError, recompute_block
 from tests.conftest import TINY_VOCAB
 
 

@@ -1,4 +1,4 @@
-"""Worked example, the whole attention block: one section per stage, each computed by attnviz.block_math."""
+"""Worked example, the whole attention block: one section per stage, each computed by attnviz.teaching.block."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from attnviz import block_presets as bp
+from attnviz.teaching import block_examples as bp
 from attnviz.attention_math import ShapeError, format_number
-from attnviz.block_math import (MultiHeadSteps, kv_cache_step, multi_head_steps, rope_scores_by_distance,
+from attnviz.teaching.block import (MultiHeadSteps, kv_cache_step, multi_head_steps, rope_scores_by_distance,
                                 sinusoidal_positions, source_code)
-from attnviz.block_model import MATCH_TOLERANCE, recompute_block
-from attnviz.figures_block import distance_figure, heads_figure, rope_rotation_figure
+from attnviz.teaching.block_real_model import MATCH_TOLERANCE, recompute_block
+from attnviz.teaching.block_figures import distance_figure, heads_figure, rope_rotation_figure
 from attnviz.ui.cache import get_model
 from attnviz.ui.run import safely
 from attnviz.ui.sidebar import ModelChoice

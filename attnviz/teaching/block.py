@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from attnviz.attention_math import AttentionSteps, ShapeError, causal_mask, sdpa_steps
+from attnviz.teaching.sdpa import AttentionSteps, ShapeError, causal_mask, sdpa_steps
 from attnviz.teaching.sdpa import _matrix  # one validator for every matrix a student types
 
 

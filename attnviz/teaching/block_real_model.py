@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from attnviz.block_math import MultiHeadSteps, multi_head_steps
+from attnviz.teaching.block import MultiHeadSteps, multi_head_steps
 from attnviz.architectures import Layout, attr_path, layers_of
 from attnviz.errors import InputError, UnsupportedModelError
 from attnviz.loading import LoadedModel

@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from attnviz.block_math import rope, rope_angles
+from attnviz.teaching.block import rope, rope_angles
 from attnviz.figures import QUERY_AXIS, KEY_AXIS, weight_colorscale
 
 
