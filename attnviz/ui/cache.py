@@ -22,9 +22,14 @@ from attnviz.loading import LoadedModel, load_model
 from attnviz.lru import ByteBudgetLRU
 from attnviz.teaching.real_model import ModelQKV, model_qkv
 from attnviz.types import Analysis, Prediction
+from attnviz.ui.state import LAYER
 
 Labels = tuple[tuple[str, tuple[str, ...]], ...]
 R = TypeVar("R")
+# A language model's attention past this many bytes (SmolLM2 past ~240 tokens) is kept layer by layer
+# (attnviz.compact): at 1,024 tokens the full 1.13 GB would not fit the whole cache and would be recomputed on
+# every rerun; the compact form is ~90 MB (statistics of every head, the drawn layer, one more layer slot).
+COMPACT_BYTES = 64_000_000
 
 
 
@@ -88,7 +93,10 @@ def get_analyses(texts: tuple[str, ...], model_name: str, labels: Labels = ()) -
     if missing:
         model = get_model(model_name)
         with st.spinner("Running the model…"), cancel_when(_tab_closed()):
-            fresh = analyze_many(missing, model, labels=dict(labels) or None)
+            # The layer the page is about to draw is kept in full; any other is recomputed when it is picked.
+            shown = st.session_state.get(LAYER, 0)
+            keep = (shown,) if isinstance(shown, int) and 0 <= shown < model.n_layers else (0,)
+            fresh = analyze_many(missing, model, labels=dict(labels) or None, compact_bytes=COMPACT_BYTES, keep_layers=keep)
         for text, analysis in zip(missing, fresh):
             found[text] = store.put((text, model_name, labels), analysis)
     return tuple(found[t] for t in texts)
