@@ -141,7 +141,7 @@ def _explain_once(key: Hashable, compute: Callable[[], R]) -> R:
     return _once(key, fill)
 
 
-def get_attribution(text: str, model_name: str, labels: Labels, method: str, target: str | None) -> Attribution:
+def get_attribution(text: str, model_name: str, labels: Labels, method: str, target: str | int | None) -> Attribution:
     """Attribution of ``target`` for ``text`` (shared between sessions, computed once per key)."""
     model = get_model(model_name)
 
