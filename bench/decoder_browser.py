@@ -17,6 +17,7 @@ import urllib.parse
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # attnviz, for --forward
 from load import rss_mb  # noqa: E402
 from serve import CHROMIUM, CHROMIUM_ARGS, streamlit_server  # noqa: E402
 
@@ -69,15 +70,15 @@ def main() -> None:
         url, pid = server.url, server.pid
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=list(CHROMIUM_ARGS))
         page = browser.new_page(viewport={"width": 1440, "height": 1000})
-        query = urllib.parse.urlencode({"model": MODEL, "text": "Warm up."})
+        query = urllib.parse.urlencode({"model": MODEL, "text": "Ok."})
         page.goto(f"{url}/Inspect?{query}")
-        wait_drawn(page, "Warm")
+        wait_drawn(page, "Ok")
         idle = rss_mb(pid)
         print(f"server RSS with SmolLM2 loaded, idle: {idle:.0f} MB")
         for name in args.texts:
             text = TEXTS[name]
-            page.goto(f"{url}/Inspect?{urllib.parse.urlencode({'model': MODEL, 'text': 'Warm up.'})}")
-            wait_drawn(page, "Warm")
+            page.goto(f"{url}/Inspect?{urllib.parse.urlencode({'model': MODEL, 'text': 'Ok.'})}")
+            wait_drawn(page, "Ok")
             watch = PeakRSS(pid)
             watch.start()
             page.locator(AREA).fill(text)
