@@ -46,7 +46,18 @@ def test_real_model_stage_matches_builtin_minilm_within_1e_5():
     _ok(at)
     value = at.success[0].value
     assert "max |multi_head_steps output − model's attention output|" in value
-    assert float(value.split("= ", 1)[1].split(" ", 1)[0]) <= 1e-5
+    assert float(value.split("= ", 1)[1].split(";", 1)[0]) <= 1e-5
+
+
+def test_real_model_stage_redoes_a_smollm2_layer_with_rope_and_gqa(smollm2):
+    import attnviz
+
+    at = open_page(PAGE, {"stage": "model", "model": attnviz.SMOLLM2_NAME}, timeout=300)
+    at.number_input(key="we_block_layer").set_value(24).run()
+    _ok(at)
+    assert "9 query heads, 3 K/V heads" in at.info[0].value and "causal, RoPE" in at.info[0].value
+    relative = float(at.success[0].value.split("largest output number", 1)[1].split(": ", 1)[1].split(" ", 1)[0])
+    assert relative <= 1e-5 and "float32" in at.caption[0].value
 
 
 def test_presentation_mode_on_a_stage_keeps_working():
