@@ -8,7 +8,7 @@ import streamlit as st
 
 from attnviz.teaching import block_examples as bp
 from attnviz.attention_math import ShapeError, format_number
-from attnviz.teaching.block import (MultiHeadSteps, kv_cache_step, multi_head_steps, rope_scores_by_distance,
+from attnviz.teaching.block import (MultiHeadSteps, kv_cache_step, multi_head_steps, rope, rope_scores_by_distance,
                                 sinusoidal_positions, source_code)
 from attnviz.teaching.block_real_model import MATCH_TOLERANCE, recompute_block
 from attnviz.teaching.block_figures import distance_figure, heads_figure, rope_rotation_figure
@@ -17,7 +17,8 @@ from attnviz.ui.run import safely
 from attnviz.ui.sidebar import ModelChoice
 from attnviz.ui.state import presentation
 from attnviz.ui.text import md_escape
-from attnviz.ui.worked_tables import indexed
+from attnviz.ui.worked_checks import Answer, answer_form
+from attnviz.ui.worked_tables import Axes, indexed
 
 ONE_HEAD = "one_head"
 STAGES = (ONE_HEAD, *bp.STAGE_IDS)
@@ -87,7 +88,11 @@ def _multihead() -> None:
     s = _compute(ex, _edited_x(ex, "we_mh_x"), causal=causal)
     if s is None:
         return
-    show_heads(s, indexed(ex.tokens), indexed(ex.tokens), "we_mh_step", "we_mh_fig")
+    names = indexed(ex.tokens)
+    show_heads(s, names, names, "we_mh_step", "we_mh_fig")
+    axes = Axes(names, names)
+    answer_form("we_mh", [Answer("concat", "concat = [head_0 | head_1]", s.concat, "query", "dim", axes),
+                          Answer("output", "output = concat · W_O", s.output, "query", "dim", axes)])
 
 
 def show_heads(s: MultiHeadSteps, q_names, k_names, step_key: str, fig_key: str) -> None:
@@ -145,6 +150,12 @@ def _rope() -> None:
     spread = max(float(np.ptp(np.diagonal(scores, o))) for o in range(-n + 1, n))
     st.success(f"Every diagonal is constant (largest spread along a diagonal: {spread:.1e}): after RoPE, q·k depends "
                "only on the distance i − j, not on where the two tokens are.")
+    positions = tuple(f"position {p}" for p in range(n))
+    rotated = rope(np.repeat(q[None], n, axis=0), np.arange(n), base)  # [positions, d]: q placed at each position
+    answer_form("we_rope", [
+        Answer("rotated_q", "rope(q, p), one row per position p", rotated, "query", "dim", Axes(positions, positions)),
+        Answer("scores", "scores rope(q, i) · rope(k, j) (row i, column j)", scores, "query", "key",
+               Axes(positions, positions))])
 
 
 def _gqa() -> None:
@@ -161,6 +172,12 @@ def _gqa() -> None:
     st.plotly_chart(heads_figure(s.weights, names, names, [f"q head {h} · K/V {g}" for h, g in enumerate(s.kv_head)]),
                     key="we_gqa_fig")
     _tables([(f"K of K/V head {g}", s.k[g], names, _dims(s.k.shape[2])) for g in range(s.n_kv_heads)])
+    axes = Axes(names, names)
+    answer_form("we_gqa", [
+        Answer("weights_head_1", f"weights of query head 1 (reads K/V head {s.kv_head[1]})", s.weights[1], "query",
+               "key", axes),
+        Answer("weights_head_2", f"weights of query head 2 (reads K/V head {s.kv_head[2]})", s.weights[2], "query",
+               "key", axes)])
 
 
 def _kv_cache() -> None:
@@ -177,6 +194,11 @@ def _kv_cache() -> None:
              ("last row of the full causal computation", step.full.weights[:, -1], [f"head {h}" for h in range(4)],
               names)])
     st.success(f"max |cached row − full last row| (weights and output) = {step.max_abs_diff:.1e}")
+    heads = tuple(f"head {h}" for h in range(step.new.n_heads))
+    answer_form("we_kv", [
+        Answer("new_weights", "the new token's weights, one row per head", new, "query", "key", Axes(heads, names)),
+        Answer("new_output", "the new token's output row (· W_O)", step.new.output, "query", "dim",
+               Axes(names[-1:], names))])
 
 
 def _cross() -> None:
@@ -189,6 +211,10 @@ def _cross() -> None:
     st.plotly_chart(heads_figure(s.weights, q_names, k_names, ["cross-attention: target queries × source keys"]),
                     key="we_cross_fig")
     _tables([("O = weights · V (one context vector per target word)", s.output, q_names, _dims(4))])
+    axes = Axes(q_names, k_names)
+    answer_form("we_cross", [Answer("weights", "weights (row = target word, column = source word)", s.weights[0],
+                                    "query", "key", axes),
+                             Answer("output", "O = weights · V", s.output, "query", "dim", axes)])
     st.warning(f"The article says “{bp.ARTICLE_CLAIM}”. It does not: each row of O is a context vector, a weighted "
                "average of the encoder's value rows (here 4 numbers, not one per word, and rows need not sum to 1). "
                "Probabilities over target words come only after a further projection to the vocabulary and a "
