@@ -25,7 +25,9 @@ def heads_figure(weights: np.ndarray, query_labels, key_labels, titles) -> go.Fi
                                  text=np.round(weights[h], 2), texttemplate="%{text}",
                                  hovertemplate="query %{y} → key %{x}<br>weight %{z:.3f}<extra></extra>"),
                       1, h + 1)
-        fig.update_xaxes(tickvals=list(range(n_k)), ticktext=kt, title_text=KEY_AXIS, row=1, col=h + 1)
+        # Past two panels the full axis title is wider than a panel and the titles run into each other.
+        fig.update_xaxes(tickvals=list(range(n_k)), ticktext=kt, title_text=KEY_AXIS if n_heads <= 2 else "key",
+                         row=1, col=h + 1)
         fig.update_yaxes(tickvals=list(range(n_q)), ticktext=qt, autorange="reversed", row=1, col=h + 1)
     fig.update_yaxes(title_text=QUERY_AXIS, row=1, col=1)
     fig.update_layout(height=int(max(300, 120 + 34 * n_q)), margin=dict(l=10, r=10, t=50, b=10))

@@ -23,6 +23,7 @@ from attnviz.ui.worked_tables import Axes, indexed
 ONE_HEAD = "one_head"
 STAGES = (ONE_HEAD, *bp.STAGE_IDS)
 STAGE_TITLES = {ONE_HEAD: "One head: softmax(QKᵀ/√d_k)V", **bp.STAGE_TITLES}
+TABLE_CELLS = 120  # up to this many cells a static table (toy numbers); beyond, a scrollable grid
 MH_STEPS = {"project": "1. Q, K, V = X·W", "split": "2. split into heads", "heads": "3. each head attends",
             "concat": "4. concatenate", "output": "5. · W_O"}
 
@@ -48,16 +49,21 @@ def show_stage(stage: str, choice: ModelChoice) -> None:
 def _table(name: str, m: np.ndarray, rows, cols, place=st) -> None:
     frame = pd.DataFrame(np.asarray(m), index=list(rows), columns=list(cols))
     place.markdown(f"**{md_escape(name)}** · {m.shape[0]}×{m.shape[1]}")
-    if m.size <= 120:
+    if m.size <= TABLE_CELLS:
         place.table(frame.map(format_number))
     else:  # a real model's matrices: scrollable, still the float64 values behind every cell
         place.dataframe(frame.style.format("{:.4f}"), height=260)
 
 
 def _tables(items) -> None:
-    """Side by side on a laptop; one under another in presentation mode, so nothing is squeezed."""
-    places = ([st.container() for _ in items] if presentation()
-              else st.columns(len(items)))
+    """Side by side on a laptop (a real model's wide matrices two to a row); one under another in presentation
+    mode, so nothing is squeezed."""
+    if presentation():
+        places = [st.container() for _ in items]
+    elif any(m.size > TABLE_CELLS for _, m, _, _ in items):
+        places = [place for i in range(0, len(items), 2) for place in st.columns(2)][: len(items)]
+    else:
+        places = st.columns(len(items))
     for place, (name, m, rows, cols) in zip(places, items):
         _table(name, m, rows, cols, place)
 
@@ -243,7 +249,7 @@ def _model(choice: ModelChoice) -> None:
             f"relative to the largest output number ({rec.scale:.3g}): {rec.relative_diff:.2e}")
     (st.success if rec.matches else st.error)(f"{line} (bound {MATCH_TOLERANCE:g})")
     if rec.scale > 1:
-        st.caption("The model computes in float32 (about 7 significant digits), so on outputs this large its own "
-                   "rounding exceeds 1e-5 in absolute units; the bound is 1e-5 of the output's size.")
+        st.caption("The model computes in float32 (about 7 significant digits): on outputs larger than 1 its own "
+                   "rounding can exceed 1e-5 in absolute units, so the bound is 1e-5 of the largest output number.")
     names = indexed([t.text for t in rec.tokens])
     show_heads(s, names, names, "we_block_step", "we_block_fig")
