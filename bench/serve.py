@@ -30,6 +30,9 @@ MARKERS = (
     "dragon feather hammer island jacket kettle ladder mirror needle pillow quartz saddle turtle walnut window"
 ).split()
 
+# Ordinary classroom words that the sessions' texts are made of, around their marker.
+FILLER = "the students read the story about a quiet town and talked about what the main character wanted".split()
+
 
 def strip_has_only(strip: str, word: str, words: tuple[str, ...] | list[str] = MARKERS) -> bool:
     """Does the token strip ``strip`` hold ``word`` as a token, and no other session's marker?"""
