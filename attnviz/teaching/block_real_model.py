@@ -15,7 +15,7 @@ from attnviz.teaching.block import MultiHeadSteps, multi_head_steps
 from attnviz.architectures import Layout, attr_path, layers_of
 from attnviz.errors import InputError, UnsupportedModelError
 from attnviz.loading import LoadedModel
-from attnviz.tokens import clean_text, encode
+from attnviz.tokens import anything_dropped, clean_text, encode
 from attnviz.types import Token
 
 # The bound on |recomputed − model| per unit of the output's size. The model computes in float32 (about 7
@@ -119,5 +119,5 @@ def recompute_block(loaded: LoadedModel, text: str, layer: int, max_tokens: int 
         bias(o_mod), causal=loaded.kind == "causal", rope_base=rope_base)
     model_output = seen["o"].astype(np.float32)
     diff = float(np.abs(steps.output - model_output).max())
-    truncated = enc.total_tokens > len(enc.tokens) or cleaned.chars_dropped > 0
-    return BlockRecomputed(loaded.name, enc.tokens, layer, len(layers), steps, model_output, diff, truncated)
+    return BlockRecomputed(loaded.name, enc.tokens, layer, len(layers), steps, model_output, diff,
+                           anything_dropped(cleaned, enc))
