@@ -17,7 +17,7 @@ import numpy as np
 from attnviz.errors import InputError
 from attnviz.extraction import forward_seq2seq
 from attnviz.loading import LoadedModel
-from attnviz.tokens import clean_text, encode
+from attnviz.tokens import anything_dropped, clean_text, encode
 from attnviz.types import Token
 
 KINDS = ("encoder", "decoder", "cross")
@@ -82,7 +82,6 @@ def analyze_pair(source: str, target: str, loaded: LoadedModel, max_tokens: int 
     ids, tokens = decoder_input(tgt.input_ids, tgt.tokens, int(start), str(tok.convert_ids_to_tokens(int(start))),
                                 config.eos_token_id)
     out = forward_seq2seq(loaded, src.input_ids, ids)
-    truncated = (src.total_tokens > len(src.tokens) or tgt.total_tokens > len(tgt.tokens)
-                 or src_text.chars_dropped > 0 or tgt_text.chars_dropped > 0)
+    truncated = anything_dropped(src_text, src) or anything_dropped(tgt_text, tgt)
     return PairAnalysis(loaded.name, src_text.text, tgt_text.text, src.tokens, tokens, out.encoder, out.decoder,
                         out.cross, truncated)

@@ -67,3 +67,9 @@ def test_analyze_on_an_encoder_decoder_says_it_needs_a_target(tiny_seq2seq):
 def test_analyze_pair_refuses_a_model_without_cross_attention(tiny_classifier):
     with pytest.raises(attnviz.InputError, match="encoder–decoder"):
         analyze_pair(SOURCE, TARGET, tiny_classifier)
+
+
+def test_pair_reports_a_source_cut_to_the_models_limit(tiny_seq2seq):
+    p = analyze_pair(SOURCE * 10, TARGET, tiny_seq2seq, max_tokens=8)
+    assert p.truncated and len(p.source_tokens) == 8 and p.cross.shape[3] == 8
+    assert not analyze_pair(SOURCE, TARGET, tiny_seq2seq).truncated
