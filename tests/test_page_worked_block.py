@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.apptest import open_page
+from tests.apptest import open_page, shown
 
 PAGE = "pages/2_Worked_example.py"
 
@@ -28,6 +28,9 @@ def test_multihead_steps_walk_to_the_output_projection():
         at.radio(key="we_mh_step").set_value(step).run()
         _ok(at)
     assert [t for t in at.markdown if "**output** · 3×4" in t.value]
+    assert [t for t in at.markdown if "**W_O** · 4×4" in shown(t.value)]  # the toy's weights, to multiply out by hand
+    at.radio(key="we_mh_step").set_value("project").run()
+    assert {"**W_Q** · 4×4", "**W_K** · 4×4", "**W_V** · 4×4"} <= {shown(t.value) for t in at.markdown}
 
 
 def test_kv_cache_stage_shows_the_cached_row_equals_the_full_row():

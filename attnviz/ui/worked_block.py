@@ -95,14 +95,15 @@ def _multihead() -> None:
     if s is None:
         return
     names = indexed(ex.tokens)
-    show_heads(s, names, names, "we_mh_step", "we_mh_fig")
+    show_heads(s, names, names, "we_mh_step", "we_mh_fig", ex)
     axes = Axes(names, names)
     answer_form("we_mh", [Answer("concat", "concat = [head_0 | head_1]", s.concat, "query", "dim", axes),
                           Answer("output", "output = concat · W_O", s.output, "query", "dim", axes)])
 
 
-def show_heads(s: MultiHeadSteps, q_names, k_names, step_key: str, fig_key: str) -> None:
-    """The five steps of multi-head attention for ``s``, one at a time."""
+def show_heads(s: MultiHeadSteps, q_names, k_names, step_key: str, fig_key: str, ex: bp.BlockExample | None = None
+               ) -> None:
+    """The five steps of multi-head attention for ``s``, one at a time; a toy ``ex`` also shows its weights."""
     step = st.radio("Step", list(MH_STEPS), format_func=MH_STEPS.get, key=step_key, horizontal=True)
     d_k, d_v = s.q.shape[2], s.v.shape[2]
     if step == "project":
@@ -110,6 +111,9 @@ def show_heads(s: MultiHeadSteps, q_names, k_names, step_key: str, fig_key: str)
         _tables([("X", s.x, q_names, _dims(s.x.shape[1])), ("Q = X·W_Q", s.q_proj, q_names, _dims(s.q_proj.shape[1])),
                  ("K = X·W_K", s.k_proj, k_names, _dims(s.k_proj.shape[1])),
                  ("V = X·W_V", s.v_proj, k_names, _dims(s.v_proj.shape[1]))])
+        if ex is not None:  # a toy's weights, so every projection can be multiplied out by hand
+            rows = _dims(s.x.shape[1])
+            _tables([(f"W_{n}", w, rows, _dims(w.shape[1])) for n, w in (("Q", ex.w_q), ("K", ex.w_k), ("V", ex.w_v))])
     elif step == "split":
         st.latex(rf"d_k = d_{{model}} / h = {s.q_proj.shape[1]} / {s.n_heads} = {d_k}:\ "
                  rf"\text{{head }} h \text{{ takes columns }} h\,d_k \ldots (h+1)\,d_k - 1")
@@ -129,8 +133,9 @@ def show_heads(s: MultiHeadSteps, q_names, k_names, step_key: str, fig_key: str)
         _tables([("concat", s.concat, q_names, cols)])
     else:
         st.latex(r"\text{output} = \text{concat}\cdot W_O")
-        _tables([("concat", s.concat, q_names, _dims(s.concat.shape[1])),
-                 ("output", s.output, q_names, _dims(s.output.shape[1]))])
+        _tables([("concat", s.concat, q_names, _dims(s.concat.shape[1]))]
+                + ([("W_O", ex.w_o, _dims(ex.w_o.shape[0]), _dims(ex.w_o.shape[1]))] if ex is not None else [])
+                + [("output", s.output, q_names, _dims(s.output.shape[1]))])
 
 
 def _rope() -> None:
@@ -177,7 +182,10 @@ def _gqa() -> None:
     names = indexed(ex.tokens)
     st.plotly_chart(heads_figure(s.weights, names, names, [f"q head {h} · K/V {g}" for h, g in enumerate(s.kv_head)]),
                     key="we_gqa_fig")
-    _tables([(f"K of K/V head {g}", s.k[g], names, _dims(s.k.shape[2])) for g in range(s.n_kv_heads)])
+    st.caption("q and k after RoPE (base 10000), the numbers each head multiplies: weights = softmax(q·kᵀ/√d_k) "
+               "under the causal mask.")
+    _tables([(f"q of query head {h}", s.q[h], names, _dims(s.q.shape[2])) for h in (1, 2)]
+            + [(f"k of K/V head {g}", s.k[g], names, _dims(s.k.shape[2])) for g in range(s.n_kv_heads)])
     axes = Axes(names, names)
     answer_form("we_gqa", [
         Answer("weights_head_1", f"weights of query head 1 (reads K/V head {s.kv_head[1]})", s.weights[1], "query",
@@ -201,6 +209,12 @@ def _kv_cache() -> None:
               names)])
     st.success(f"max |cached row − full last row| (weights and output) = {step.max_abs_diff:.1e}")
     heads = tuple(f"head {h}" for h in range(step.new.n_heads))
+    reads = ", ".join(f"head {h} reads K/V head {g}" for h, g in enumerate(step.new.kv_head))
+    st.caption(f"What the new row is computed from: one new q per query head and the cached k of every token "
+               f"(after RoPE); {reads}.")
+    _tables([("new q, one row per query head", step.new.q[:, 0], heads, _dims(step.new.q.shape[2]))]
+            + [(f"cached k of K/V head {g}", step.new.k[g], names, _dims(step.new.k.shape[2]))
+               for g in range(step.new.n_kv_heads)])
     answer_form("we_kv", [
         Answer("new_weights", "the new token's weights, one row per head", new, "query", "key", Axes(heads, names)),
         Answer("new_output", "the new token's output row (· W_O)", step.new.output, "query", "dim",
