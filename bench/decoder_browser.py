@@ -19,9 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # attnviz, for --forward
 from load import rss_mb  # noqa: E402
-from serve import CHROMIUM, CHROMIUM_ARGS, streamlit_server  # noqa: E402
+from serve import CHROMIUM, CHROMIUM_ARGS, IDLE, streamlit_server  # noqa: E402
 
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 AREA = "textarea[aria-label='Text to analyse']"
 MODEL = "SmolLM2-135M (built-in)"
 LONG_WORDS = (
@@ -87,7 +86,7 @@ def main() -> None:
             wait_drawn(page, text[:1])  # one character: a CJK character may span several byte-level tokens
             took = time.perf_counter() - start
             watch.running = False
-            time.sleep(3)
+            time.sleep(3)  # the RSS figure is taken 3 s after the run: a measuring interval, not a page wait
             print(f"{name}: heatmaps drawn {took:.1f} s after submit; server RSS peak {watch.peak:.0f} MB, "
                   f"3 s later {rss_mb(pid):.0f} MB (idle {idle:.0f} MB)")
             if args.shots:
