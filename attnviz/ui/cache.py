@@ -16,6 +16,7 @@ import streamlit as st
 from attnviz import settings
 from attnviz.analysis import analyze_many
 from attnviz.attribution import Attribution, attribute
+from attnviz.compact import LayerStore
 from attnviz.gate import cancel_when
 from attnviz.head_stats import ablate, head_importance
 from attnviz.loading import LoadedModel, load_model
@@ -99,7 +100,25 @@ def get_analyses(texts: tuple[str, ...], model_name: str, labels: Labels = ()) -
             fresh = analyze_many(missing, model, labels=dict(labels) or None, compact_bytes=COMPACT_BYTES, keep_layers=keep)
         for text, analysis in zip(missing, fresh):
             found[text] = store.put((text, model_name, labels), analysis)
+        if any(isinstance(a.attentions, LayerStore) for a in fresh):
+            release_freed_memory()
     return tuple(found[t] for t in texts)
+
+
+def release_freed_memory() -> None:
+    """Hand memory that was freed back to the OS (glibc only; elsewhere nothing happens).
+
+    A long text's pass frees hundreds of MB of per-layer temporaries that glibc keeps in its arenas: measured at
+    1,000 tokens, RSS stays 180 MB above what is live until ``malloc_trim``.
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        ctypes.CDLL(name).malloc_trim(0)
+    except (OSError, AttributeError, TypeError):
+        pass
 
 
 def _tab_closed():

@@ -11,6 +11,7 @@ import streamlit as st
 from attnviz import export, figures
 from attnviz.compact import LayerStore
 from attnviz.ui import exports
+from attnviz.ui.cache import release_freed_memory
 from attnviz.views import apply_views
 from attnviz.tokens import token_strip, token_table
 from attnviz.types import Analysis
@@ -58,6 +59,7 @@ def head_selectors(analysis: Analysis) -> tuple[int, int]:
     if isinstance(att, LayerStore) and not att.holds(int(layer)):
         with st.spinner(f"Recomputing layer {layer}: a long text keeps one or two layers in full…"):
             att.layer(int(layer))
+        release_freed_memory()
     return int(layer), int(head)
 
 
