@@ -196,7 +196,8 @@ def forward_compact(
 
     n_layers, n_heads, n = loaded.n_layers, loaded.n_heads, len(input_ids)
     keep = {k % n_layers for k in keep_layers}
-    keys, marks = key_features(tokens), detector_marks(list(input_ids))
+    # Cast once: the weights are float32 and a per-layer cast of these T²-row tables costs ~1.5 s at 1,000 tokens.
+    keys, marks = key_features(tokens).float(), detector_marks(list(input_ids)).astype(np.float32)
     panel = min(n, OVERVIEW_PANEL)
     overview = np.zeros((n_layers, n_heads, panel, panel), dtype=np.float16)
     edge_rows = np.zeros((n_layers, n_heads, 2, n), dtype=np.float32)
