@@ -19,6 +19,7 @@ from attnviz.grad_rollout import grad_rollout
 from attnviz.loading import LoadedModel
 from attnviz.rollout import raw_attention, rollout
 from attnviz.tokens import clean_text, encode
+from attnviz.types import Analysis
 from attnviz.value_norms import token_scores, value_norms
 
 METHODS = {
@@ -63,12 +64,16 @@ def method_scores(
     target: str,
     model: LoadedModel | str | None = None,
     labels: Mapping[str, Sequence[str]] | None = None,
+    analysis: Analysis | None = None,
 ) -> np.ndarray:
-    """Token scores float64[tokens] of one method of METHODS for ``text``; the gradient methods explain ``target``."""
+    """Token scores float64[tokens] of one method of METHODS for ``text``; the gradient methods explain ``target``.
+
+    ``analysis``: ``text``'s Analysis if the caller has it (the attention methods then run no forward pass).
+    """
     loaded = _resolve(model)
     query = -1 if loaded.kind == "causal" else 0
     if method in ("raw_attention", "rollout"):
-        analysis = analyze(text, loaded, labels=labels)
+        analysis = analysis or analyze(text, loaded, labels=labels)
         return raw_attention(analysis, query) if method == "raw_attention" else rollout(analysis)[query]
     if method == "value_norms":
         return token_scores(value_norms(text, loaded), query)
@@ -108,12 +113,13 @@ def scoreboard(
 ) -> Scoreboard:
     """Every method of METHODS on ``text``, scored for ``target`` (default: the predicted class)."""
     loaded = _resolve(model)
-    prediction = analyze(text, loaded, labels=labels).prediction
+    analysis = analyze(text, loaded, labels=labels)
+    prediction = analysis.prediction
     if prediction is None:
         # label_setup (inside faithfulness) names the reason: a causal LM has no classes to delete against.
         return score_explanations(text, {}, None, loaded, labels, seeds, bins)
     name = prediction.top_label if target is None else _name(target, prediction.labels)
-    scores = {m: method_scores(m, text, name, loaded, labels) for m in METHODS}
+    scores = {m: method_scores(m, text, name, loaded, labels, analysis) for m in METHODS}
     return score_explanations(text, scores, name, loaded, labels, seeds, bins)
 
 

@@ -1,15 +1,17 @@
 """Timings of the faithfulness scoreboard and of value norms / gradient-weighted rollout against a forward pass.
 
-    python bench/faithfulness.py            # medians of 5 runs, built-in classifier, model warm
+    python bench/faithfulness.py            # medians of 5 runs (CPU time), built-in classifier, model warm
 
 Scoreboard: a 40-token sentence, every method and the deletion forwards, end to end as ``attnviz.scoreboard``
 runs them (each run on a new text, so nothing is cached), with each part timed on its own. Value norms and
-gradient-weighted rollout: 128 tokens, against ``extraction.forward`` (one forward with attentions).
+gradient-weighted rollout: 128 tokens, against ``extraction.forward`` (one forward with attentions),
+the three taking turns on each text (3 × runs), so that their ratios see the same load.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -32,12 +34,25 @@ def text_of(tokenizer, n_tokens: int, shift: int) -> str:
 
 
 def median_ms(fn, runs: int) -> float:
+    """Median CPU milliseconds of ``fn(i)`` for i < runs: this process's own CPU time, which other jobs on a
+    shared machine move far less than wall time (inference runs on one torch thread)."""
     times = []
     for i in range(runs):
-        start = time.perf_counter()
+        start = time.process_time()
         fn(i)
-        times.append((time.perf_counter() - start) * 1000)
+        times.append((time.process_time() - start) * 1000)
     return statistics.median(times)
+
+
+def interleaved_ms(fns: dict, runs: int) -> dict[str, float]:
+    """Median CPU ms of each ``fns[name](i)``, the names taking turns for every i so that each sees the same load."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for i in range(runs):
+        for name, fn in fns.items():
+            start = time.process_time()
+            fn(i)
+            times[name].append((time.process_time() - start) * 1000)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def main() -> int:
@@ -51,7 +66,7 @@ def main() -> int:
 
     m = attnviz.load_model(None)
     tok = m.tokenizer
-    print(f"model: {m.name} on {m.device}; medians of {args.runs} runs")
+    print(f"model: {m.name} on {m.device}; medians of {args.runs} runs, CPU time; load average {os.getloadavg()[0]:.1f}")
     attnviz.scoreboard(text_of(tok, 40, 99), model=m)  # warm-up: first calls pay one-off costs
     texts = [text_of(tok, 40, i) for i in range(args.runs)]
     assert all(len(tok(t)["input_ids"]) == 40 for t in texts)
@@ -65,9 +80,12 @@ def main() -> int:
     long = [text_of(tok, 128, i) for i in range(args.runs)]
     ids = [tok(t)["input_ids"] for t in long]
     assert all(len(i) == 128 for i in ids)
-    fwd = median_ms(lambda i: forward(m, ids[i]), args.runs)
-    vn = median_ms(lambda i: attnviz.value_norms(long[i], m), args.runs)
-    gr = median_ms(lambda i: attnviz.grad_rollout(long[i], model=m), args.runs)
+    ms = interleaved_ms({
+        "forward": lambda i: forward(m, ids[i % len(ids)]),
+        "value norms": lambda i: attnviz.value_norms(long[i % len(ids)], m),
+        "grad rollout": lambda i: attnviz.grad_rollout(long[i % len(ids)], model=m),
+    }, 3 * args.runs)
+    fwd, vn, gr = ms["forward"], ms["value norms"], ms["grad rollout"]
     print(f"128 tokens: forward with attentions {fwd:.1f} ms; value norms {vn:.1f} ms ({vn / fwd:.2f}x); "
           f"gradient-weighted rollout {gr:.1f} ms ({gr / fwd:.2f}x)")
     return 0
