@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from attnviz.errors import AttentionError, ResourceError
+from attnviz.errors import AttentionError, InputError, ResourceError
 from attnviz.heads import masked_heads
 
 ROW_SUM_TOLERANCE = 1e-3
@@ -23,15 +23,18 @@ class ForwardResult:
     notices: tuple[str, ...] = ()
 
 
-def stack_attentions(per_layer: Sequence[np.ndarray], n_layers: int) -> np.ndarray:
-    """Validate one (1, H, T, T) array per layer and stack them to float32[L, H, T, T]."""
-    _check_layers([np.asarray(a).shape for a in per_layer], n_layers, batch=1)
+def stack_attentions(per_layer: Sequence[np.ndarray], n_layers: int, square: bool = True) -> np.ndarray:
+    """Validate one (1, H, T, T) array per layer and stack them to float32[L, H, T, T].
+
+    ``square=False`` for cross-attention: (1, H, target tokens, source tokens).
+    """
+    _check_layers([np.asarray(a).shape for a in per_layer], n_layers, batch=1, square=square)
     att = np.stack([np.asarray(a, dtype=np.float32)[0] for a in per_layer])
     _check_row_sums(att.sum(axis=-1, dtype=np.float32))
     return att
 
 
-def _check_layers(shapes: Sequence[tuple[int, ...]], n_layers: int, batch: int) -> None:
+def _check_layers(shapes: Sequence[tuple[int, ...]], n_layers: int, batch: int, square: bool = True) -> None:
     if len(shapes) == 0:
         raise AttentionError(
             "The model returned no attention weights. It must be loaded with "
@@ -40,8 +43,9 @@ def _check_layers(shapes: Sequence[tuple[int, ...]], n_layers: int, batch: int) 
     if len(shapes) != n_layers:
         raise AttentionError(f"Expected one attention tensor per layer ({n_layers}), got {len(shapes)}.")
     for i, shape in enumerate(shapes):
-        if len(shape) != 4 or shape[0] != batch or shape[2] != shape[3] or shape != shapes[0]:
-            raise AttentionError(f"Attention of layer {i} has shape {shape}; expected ({batch}, heads, tokens, tokens).")
+        if len(shape) != 4 or shape[0] != batch or (square and shape[2] != shape[3]) or shape != shapes[0]:
+            expected = "tokens, tokens" if square else "target tokens, source tokens"
+            raise AttentionError(f"Attention of layer {i} has shape {shape}; expected ({batch}, heads, {expected}).")
 
 
 def _check_row_sums(sums: np.ndarray) -> None:
@@ -155,6 +159,9 @@ def _forward(
 ) -> BatchResult:
     import torch
 
+    if loaded.kind == "seq2seq":
+        raise InputError("This is an encoder–decoder model: its attention needs a source and a target text "
+                         "(attnviz.seq2seq.analyze_pair; the Inspect page shows a target box for it).")
     lengths = [len(ids) for ids in batch]
     width = max(lengths)
     pad = getattr(loaded.tokenizer, "pad_token_id", None) or 0
@@ -186,3 +193,42 @@ def _forward(
     elif loaded.kind == "encoder":
         hidden = out.last_hidden_state.detach().float().cpu().numpy()
     return BatchResult(att, tuple(lengths), logits, hidden, loaded.device, notices)
+
+
+@dataclass(frozen=True)
+class Seq2SeqForwardResult:
+    """The three attention kinds of an encoder–decoder pass, each validated like a decoder's own."""
+
+    encoder: np.ndarray  # float32[encoder layers, H, S, S]: source tokens attend to source tokens
+    decoder: np.ndarray  # float32[decoder layers, H, T, T]: causal, target tokens attend to earlier target tokens
+    cross: np.ndarray  # float32[decoder layers, H, T, S]: row = decoder query, column = encoder key
+    device: str
+
+
+def forward_seq2seq(loaded: Any, source_ids: Sequence[int], decoder_ids: Sequence[int]) -> Seq2SeqForwardResult:
+    """One teacher-forced pass of an encoder–decoder model: the source into the encoder, ``decoder_ids`` into the
+    decoder (its input: the start token, then the target), all three attention kinds returned."""
+    import torch
+
+    from attnviz.architectures import SEQ2SEQ_ATTENTIONS, seq2seq_layers
+
+    n_enc, n_dec = seq2seq_layers(loaded.model.config)
+    src = torch.tensor([list(source_ids)], dtype=torch.long, device=loaded.device)
+    tgt = torch.tensor([list(decoder_ids)], dtype=torch.long, device=loaded.device)
+    with loaded.gate.hold(), torch.inference_mode():
+        try:
+            out = loaded.model(input_ids=src, attention_mask=torch.ones_like(src), decoder_input_ids=tgt,
+                               output_attentions=True, return_dict=True)
+        except torch.OutOfMemoryError as exc:
+            raise ResourceError(_OOM) from exc
+    got = {kind: [a.detach().float().cpu().numpy() for a in (getattr(out, name, None) or ())]
+           for kind, name in SEQ2SEQ_ATTENTIONS.items()}
+    encoder = stack_attentions(got["encoder"], n_enc)
+    decoder = stack_attentions(got["decoder"], n_dec)
+    cross = stack_attentions(got["cross"], n_dec, square=False)
+    if cross.shape[2:] != (len(decoder_ids), len(source_ids)):
+        raise AttentionError(f"Cross-attention has shape {cross.shape[2:]}; expected (target tokens, source tokens) "
+                             f"= ({len(decoder_ids)}, {len(source_ids)}).")
+    for a in (encoder, decoder, cross):
+        a.flags.writeable = False
+    return Seq2SeqForwardResult(encoder, decoder, cross, loaded.device)

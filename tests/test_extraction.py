@@ -75,3 +75,17 @@ def test_forward_padded_is_each_text_alone_and_zero_outside_its_block(builtin_mo
         np.testing.assert_allclose(padded.logits[row], alone.logits, atol=1e-5)
         assert not padded.attentions[row, :, :, n:, :].any() and not padded.attentions[row, :, :, :, n:].any()
         np.testing.assert_array_equal(padded.row(row).attentions, padded.attentions[row, :, :, :n, :n])
+
+
+def _cross_layer(t=3, s=5, seed=0):
+    x = np.random.default_rng(seed).random((1, 2, t, s))
+    return x / x.sum(axis=-1, keepdims=True)
+
+
+def test_stack_attentions_takes_rectangular_cross_attention_only_when_asked():
+    att = stack_attentions([_cross_layer(), _cross_layer(seed=1)], 2, square=False)
+    assert att.shape == (2, 2, 3, 5)
+    with pytest.raises(AttentionError, match="tokens, tokens"):
+        stack_attentions([_cross_layer()], 1)
+    with pytest.raises(AttentionError, match="target tokens, source tokens"):
+        stack_attentions([_cross_layer(), _cross_layer(s=4)], 2, square=False)

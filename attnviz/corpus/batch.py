@@ -20,7 +20,7 @@ from attnviz.corpus.stats import STATISTICS, batch_statistics, key_masks
 from attnviz.errors import AttnvizError
 from attnviz.extraction import BatchResult, forward_padded
 from attnviz.loading import LoadedModel, load_model
-from attnviz.tokens import MAX_CHARS, CleanText, Encoding, clean_text, encode, encode_many
+from attnviz.tokens import MAX_CHARS, CleanText, Encoding, anything_dropped, clean_text, encode, encode_many
 from attnviz.types import Prediction
 
 log = logging.getLogger("attnviz.corpus")
@@ -128,7 +128,7 @@ class CorpusBatch:
         columns["n_tokens"] = pa.array([len(e.tokens) if e else None for e in enc], pa.int32())
         columns["total_tokens"] = pa.array([e.total_tokens if e else None for e in enc], pa.int32())
         columns["truncated"] = pa.array(
-            [e.truncated or cleaned[i].chars_dropped > 0 if e else None for i, e in enumerate(enc)], pa.bool_()
+            [anything_dropped(cleaned[i], e) if e else None for i, e in enumerate(enc)], pa.bool_()
         )
         columns["predicted"] = pa.array([p.top_label if p else None for p in preds], pa.string())
         columns["confidence"] = pa.array([float(p.probs.max()) if p else None for p in preds], pa.float32())
