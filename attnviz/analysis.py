@@ -10,7 +10,7 @@ import numpy as np
 from attnviz import classification, compact, next_token
 from attnviz.extraction import ForwardResult, forward, forward_batch
 from attnviz.loading import LoadedModel, load_model
-from attnviz.tokens import anything_dropped, clean_text, encode
+from attnviz.tokens import anything_dropped, clean_text, encode, encode_many
 from attnviz.types import Analysis, Prediction
 
 _MAX_LABEL_SETS = 32
@@ -52,7 +52,7 @@ def analyze_many(
     loaded = _resolve(model)
     limit = loaded.max_tokens if max_tokens is None else max(2, min(int(max_tokens), loaded.max_tokens))
     cleaned = [clean_text(text) for text in texts]
-    encodings = [encode(c.text, loaded.tokenizer, limit) for c in cleaned]
+    encodings = encode_many([c.text for c in cleaned], loaded.tokenizer, limit)
     cells = loaded.n_layers * loaded.n_heads * 4
     compact_rows = {
         i for i, enc in enumerate(encodings)
@@ -71,15 +71,7 @@ def analyze_many(
 
 
 def _analysis(loaded: LoadedModel, cleaned, enc, result, labels) -> Analysis:
-    prediction: Prediction | None = None
-    if result.logits is not None and loaded.kind == "causal":
-        prediction = next_token.from_logits(result.logits, loaded.tokenizer)
-    elif result.logits is not None:
-        prediction = classification.from_logits(result.logits, loaded.labels)
-    elif result.hidden is not None:
-        label_map = dict(labels) if labels else classification.DEFAULT_LABELS
-        if label_map:
-            prediction = classification.zero_shot(result.hidden, label_embeddings(loaded, label_map))
+    prediction = predict(loaded, result.logits, result.hidden, labels)
     # Read-only: the app shares one Analysis between sessions without copying it (a LayerStore's layers already are).
     if isinstance(result.attentions, np.ndarray):
         result.attentions.flags.writeable = False
@@ -96,6 +88,22 @@ def _analysis(loaded: LoadedModel, cleaned, enc, result, labels) -> Analysis:
         notices=result.notices,
         input_ids=tuple(enc.input_ids),
     )
+
+
+def predict(
+    loaded: LoadedModel, logits: np.ndarray | None, hidden: np.ndarray | None,
+    labels: Mapping[str, Sequence[str]] | None = None,
+) -> Prediction | None:
+    """One text's prediction from its forward pass: logits float[n_labels | vocab], or hidden float[T, D] (zero-shot)."""
+    if logits is not None and loaded.kind == "causal":
+        return next_token.from_logits(logits, loaded.tokenizer)
+    if logits is not None:
+        return classification.from_logits(logits, loaded.labels)
+    if hidden is not None:
+        label_map = dict(labels) if labels else classification.DEFAULT_LABELS
+        if label_map:
+            return classification.zero_shot(hidden, label_embeddings(loaded, label_map))
+    return None
 
 
 def embed(loaded: LoadedModel, text: str) -> np.ndarray:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import warnings
 import zipfile
 from typing import Sequence
 
@@ -98,11 +99,28 @@ def tensor_npz(
             header = {"descr": np.dtype(dtype).str, "fortran_order": False, "shape": att.shape}
             np.lib.format.write_array_header_1_0(f, header)
             for layer in att:
-                f.write(np.ascontiguousarray(layer, dtype=dtype).tobytes())
+                # memoryview, not tobytes(): the zip writer takes the layer's buffer without a second copy.
+                f.write(memoryview(_cast(layer, dtype)).cast("B"))
         for name, value in arrays.items():
             with archive.open(f"{name}.npy", "w") as f:
                 np.lib.format.write_array(f, value, allow_pickle=False)
     return out.getvalue()
+
+
+def _cast(layer: np.ndarray, dtype: str) -> np.ndarray:
+    """A C-contiguous ``dtype`` copy of one layer; float32 → float16 through torch, whose cast is vectorised.
+
+    NumPy's float16 conversion ran at about a third of torch's speed here (same bits, round to nearest even), and it
+    is most of the cost of the half-precision export.
+    """
+    if dtype == "float16" and layer.dtype == np.float32:
+        import torch
+
+        with warnings.catch_warnings():  # a shared Analysis is read-only; torch only reads it here
+            warnings.simplefilter("ignore", UserWarning)
+            source = torch.from_numpy(np.ascontiguousarray(layer))
+        return source.to(torch.float16).numpy()
+    return np.ascontiguousarray(layer, dtype=dtype)
 
 
 def to_json(attentions: np.ndarray, tokens: Sequence[Token], model_name: str, layers: Sequence[int]) -> str:

@@ -28,28 +28,74 @@ def stack_attentions(per_layer: Sequence[np.ndarray], n_layers: int, square: boo
 
     ``square=False`` for cross-attention: (1, H, target tokens, source tokens).
     """
-    if len(per_layer) == 0:
+    _check_layers([np.asarray(a).shape for a in per_layer], n_layers, batch=1, square=square)
+    att = np.stack([np.asarray(a, dtype=np.float32)[0] for a in per_layer])
+    _check_row_sums(att.sum(axis=-1, dtype=np.float32))
+    return att
+
+
+def _check_layers(shapes: Sequence[tuple[int, ...]], n_layers: int, batch: int, square: bool = True) -> None:
+    if len(shapes) == 0:
         raise AttentionError(
             "The model returned no attention weights. It must be loaded with "
             'attn_implementation="eager" (SDPA and flash attention do not return them).'
         )
-    if len(per_layer) != n_layers:
-        raise AttentionError(f"Expected one attention tensor per layer ({n_layers}), got {len(per_layer)}.")
-    first = np.asarray(per_layer[0]).shape
-    for i, a in enumerate(per_layer):
-        shape = np.asarray(a).shape
-        if len(shape) != 4 or shape[0] != 1 or (square and shape[2] != shape[3]) or shape != first:
+    if len(shapes) != n_layers:
+        raise AttentionError(f"Expected one attention tensor per layer ({n_layers}), got {len(shapes)}.")
+    for i, shape in enumerate(shapes):
+        if len(shape) != 4 or shape[0] != batch or (square and shape[2] != shape[3]) or shape != shapes[0]:
             expected = "tokens, tokens" if square else "target tokens, source tokens"
-            raise AttentionError(f"Attention of layer {i} has shape {shape}; expected (1, heads, {expected}).")
-    att = np.stack([np.asarray(a, dtype=np.float32)[0] for a in per_layer])
-    sums = att.sum(axis=-1, dtype=np.float32)
+            raise AttentionError(f"Attention of layer {i} has shape {shape}; expected ({batch}, heads, {expected}).")
+
+
+def _check_row_sums(sums: np.ndarray) -> None:
+    """``sums``: every real query row's total weight (padding rows given as 1)."""
     # A row sum is finite exactly when every weight in it is (NaN and ±inf propagate), so checking the
     # sums spares a second pass over all L·H·T² weights.
     if not np.isfinite(sums).all():
         raise AttentionError("The model's attention weights contain NaN or infinity.")
     if np.abs(sums - 1.0).max() > ROW_SUM_TOLERANCE:
         raise AttentionError("The model's attention rows do not sum to 1, so they are not softmax weights.")
-    return att
+
+
+def padded_attentions(per_layer: Sequence[Any], lengths: Sequence[int], n_layers: int) -> np.ndarray:
+    """Validated float32[B, L, H, T, T] from one torch [B, H, T, T] per layer, zero outside each text's n×n block.
+
+    One stacked copy for the whole batch (no copy per text): the corpus computes its statistics on it directly.
+    """
+    import torch
+
+    _check_layers([tuple(a.shape) for a in per_layer], n_layers, batch=len(lengths))
+    att = torch.stack([a.detach().float().cpu() for a in per_layer], dim=1)  # [B, L, H, T, T]
+    width = att.shape[-1]
+    real = torch.arange(width)[None, :] < torch.tensor(list(lengths))[:, None]  # [B, T]
+    if not bool(real.all()):  # one text alone (Inspect at 1,024 tokens: 1 GB) has no padding to clear
+        # Padded query rows attend to real keys; zeroing them (and padded keys) makes every sum over the block exact.
+        att.masked_fill_(~(real[:, None, None, :, None] & real[:, None, None, None, :]), 0.0)
+    sums = att.sum(dim=-1).numpy()  # [B, L, H, T]
+    _check_row_sums(np.where(real.numpy()[:, None, None, :], sums, np.float32(1.0)))
+    return att.numpy()
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """One padded forward pass over B texts (``ForwardResult`` per text comes from ``row``)."""
+
+    attentions: np.ndarray  # float32[B, L, H, T, T], zero outside each text's n×n block
+    lengths: tuple[int, ...]  # tokens per text
+    logits: np.ndarray | None  # float32[B, n_labels] (classifiers) or float32[B, vocab] (causal LMs)
+    hidden: np.ndarray | None  # float32[B, T, D] last hidden states for encoders
+    device: str
+    notices: tuple[str, ...] = ()
+
+    def row(self, i: int) -> ForwardResult:
+        n = self.lengths[i]
+        att = self.attentions[i, :, :, :n, :n]
+        if len(self.lengths) > 1:  # a text's own copy: a view would keep the whole padded batch alive
+            att = np.ascontiguousarray(att)
+        logits = None if self.logits is None else self.logits[i]
+        hidden = None if self.hidden is None else self.hidden[i, :n]
+        return ForwardResult(att, logits, hidden, self.device, self.notices)
 
 
 _OOM = "The machine ran out of memory for this text. Try a shorter text, or retry in a moment."
@@ -71,6 +117,14 @@ def forward_batch(
     loaded: Any, batch: Sequence[Sequence[int]], head_mask: np.ndarray | None = None, hooks: Hooks = ()
 ) -> list[ForwardResult]:
     """Several token sequences in ONE padded forward pass (one GPU launch instead of one per text)."""
+    padded = forward_padded(loaded, batch, head_mask, hooks)
+    return [padded.row(i) for i in range(len(batch))]
+
+
+def forward_padded(
+    loaded: Any, batch: Sequence[Sequence[int]], head_mask: np.ndarray | None = None, hooks: Hooks = ()
+) -> BatchResult:
+    """``forward_batch`` without splitting: the padded batch as one ``BatchResult``."""
     import torch
 
     # Hooks go on inside the gate: the model is shared, and another session's pass must not fill them.
@@ -103,7 +157,7 @@ def _hooked(hooks: Hooks) -> Iterator[None]:
 
 def _forward(
     loaded: Any, batch: Sequence[Sequence[int]], head_mask: np.ndarray | None, notices: tuple[str, ...]
-) -> list[ForwardResult]:
+) -> BatchResult:
     import torch
 
     if loaded.kind == "seq2seq":
@@ -131,19 +185,15 @@ def _forward(
             last = out.last_hidden_state[torch.arange(len(batch)), torch.tensor(lengths) - 1]  # [B, D]
             next_logits = loaded.model.get_output_embeddings()(last).float().cpu().numpy()  # [B, vocab]
     # Upcast before any sum: half-precision rows do not sum to 1 within tolerance.
-    layers = [a.detach().float().cpu().numpy() for a in (out.attentions or ())]
-    results = []
-    for row, n in enumerate(lengths):
-        att = stack_attentions([a[row : row + 1, :, :n, :n] for a in layers], loaded.n_layers)
-        logits = hidden = None
-        if loaded.kind == "classifier":
-            logits = out.logits[row].detach().float().cpu().numpy()
-        elif causal:
-            logits = next_logits[row]
-        elif loaded.kind == "encoder":
-            hidden = out.last_hidden_state[row, :n].detach().float().cpu().numpy()
-        results.append(ForwardResult(att, logits, hidden, loaded.device, notices))
-    return results
+    att = padded_attentions(out.attentions or (), lengths, loaded.n_layers)
+    logits = hidden = None
+    if loaded.kind == "classifier":
+        logits = out.logits.detach().float().cpu().numpy()
+    elif causal:
+        logits = next_logits
+    elif loaded.kind == "encoder":
+        hidden = out.last_hidden_state.detach().float().cpu().numpy()
+    return BatchResult(att, tuple(lengths), logits, hidden, loaded.device, notices)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from attnviz.grad_rollout import grad_rollout
 from attnviz.loading import LoadedModel
 from attnviz.rollout import raw_attention, rollout
 from attnviz.tokens import clean_text, encode
+from attnviz.types import Analysis
 from attnviz.value_norms import token_scores, value_norms
 
 METHODS = {
@@ -63,12 +64,16 @@ def method_scores(
     target: str,
     model: LoadedModel | str | None = None,
     labels: Mapping[str, Sequence[str]] | None = None,
+    analysis: Analysis | None = None,
 ) -> np.ndarray:
-    """Token scores float64[tokens] of one method of METHODS for ``text``; the gradient methods explain ``target``."""
+    """Token scores float64[tokens] of one method of METHODS for ``text``; the gradient methods explain ``target``.
+
+    ``analysis``: ``text``'s Analysis if the caller has it (the attention methods then run no forward pass).
+    """
     loaded = _resolve(model)
     query = -1 if loaded.kind == "causal" else 0
     if method in ("raw_attention", "rollout"):
-        analysis = analyze(text, loaded, labels=labels)
+        analysis = analysis or analyze(text, loaded, labels=labels)
         return raw_attention(analysis, query) if method == "raw_attention" else rollout(analysis)[query]
     if method == "value_norms":
         return token_scores(value_norms(text, loaded), query)
@@ -93,13 +98,14 @@ def scoreboard(
     rankings, scored for ``target`` (default: the predicted class) in one batched set of deletion forwards."""
     loaded = _resolve(model)
     if scores is None:
-        prediction = analyze(text, loaded, labels=labels).prediction
+        analysis = analyze(text, loaded, labels=labels)
+        prediction = analysis.prediction
         if prediction is None:
             # label_setup (inside faithfulness) names the reason: a causal LM has no classes to delete against.
             scores, target = {}, None
         else:
             target = prediction.top_label if target is None else _name(target, prediction.labels)
-            scores = {m: method_scores(m, text, target, loaded, labels) for m in METHODS}
+            scores = {m: method_scores(m, text, target, loaded, labels, analysis) for m in METHODS}
     tokens = encode(clean_text(text).text, loaded.tokenizer, loaded.max_tokens).tokens
     randoms = {f"random {seed}": random_scores(tokens, seed) for seed in range(seeds)}
     found = faithfulness_many(text, {**scores, **randoms}, target, loaded, bins, labels=labels)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 from attnviz.errors import InputError
 from attnviz.types import Token
@@ -60,28 +60,45 @@ def has_visible_text(text: str) -> bool:
 
 def encode(text: str, tokenizer: Any, max_tokens: int) -> Encoding:
     """Tokenize ``text`` keeping the first ``max_tokens`` tokens (special tokens included)."""
-    full = tokenizer(text, add_special_tokens=True, truncation=False, verbose=False)
-    total = len(full["input_ids"])
-    kwargs: dict[str, Any] = {"add_special_tokens": True, "return_special_tokens_mask": True}
-    if total > max_tokens:
-        kwargs.update(truncation=True, max_length=max_tokens)
+    return encode_many([text], tokenizer, max_tokens)[0]
+
+
+def encode_many(texts: Sequence[str], tokenizer: Any, max_tokens: int) -> list[Encoding]:
+    """``encode`` for several texts in one tokenizer call (a corpus shard tokenises once, not once per text).
+
+    Raises InputError if any text has nothing to tokenize; callers that must keep the others encode one by one.
+    """
+    if not texts:
+        return []
     fast = bool(getattr(tokenizer, "is_fast", False))
-    enc = tokenizer(text, return_offsets_mapping=fast, **kwargs)
-    ids = list(enc["input_ids"])
-    special = list(enc.get("special_tokens_mask") or [0] * len(ids))
-    offsets = list(enc["offset_mapping"]) if fast else [None] * len(ids)
-    pieces = tokenizer.convert_ids_to_tokens(ids)
+    enc = tokenizer(
+        list(texts), add_special_tokens=True, return_special_tokens_mask=True, return_offsets_mapping=fast,
+        truncation=True, max_length=max_tokens,
+    )
+    # Only a text that fills the cap may have been cut: only those are counted again in full.
+    capped = [i for i, ids in enumerate(enc["input_ids"]) if len(ids) >= max_tokens]
+    totals = {i: len(ids) for i, ids in enumerate(enc["input_ids"])}
+    if capped:
+        full = tokenizer([texts[i] for i in capped], add_special_tokens=True, truncation=False, verbose=False)
+        totals.update(zip(capped, (len(ids) for ids in full["input_ids"])))
     wordpiece = _is_wordpiece(tokenizer)
     unk = getattr(tokenizer, "unk_token", None)
-    tokens = tuple(
-        _token(text, piece, off, bool(sp), wordpiece, unk) for piece, off, sp in zip(pieces, offsets, special)
-    )
-    if not any(not t.special for t in tokens):
-        raise InputError(
-            "The model's tokenizer found nothing to analyse in this text (it only has characters "
-            "the tokenizer drops). Enter some words."
+    out = []
+    for i, text in enumerate(texts):
+        ids = list(enc["input_ids"][i])
+        special = list(enc["special_tokens_mask"][i] or [0] * len(ids))
+        offsets = list(enc["offset_mapping"][i]) if fast else [None] * len(ids)
+        pieces = tokenizer.convert_ids_to_tokens(ids)
+        tokens = tuple(
+            _token(text, piece, off, bool(sp), wordpiece, unk) for piece, off, sp in zip(pieces, offsets, special)
         )
-    return Encoding(tuple(ids), tokens, max(total, len(ids)))
+        if not any(not t.special for t in tokens):
+            raise InputError(
+                "The model's tokenizer found nothing to analyse in this text (it only has characters "
+                "the tokenizer drops). Enter some words."
+            )
+        out.append(Encoding(tuple(ids), tokens, max(totals[i], len(ids))))
+    return out
 
 
 def _token(text: str, piece: str, offset: Any, special: bool, wordpiece: bool, unk: str | None) -> Token:

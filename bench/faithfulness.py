@@ -1,15 +1,18 @@
 """Timings of the faithfulness scoreboard and of value norms / gradient-weighted rollout against a forward pass.
 
-    python bench/faithfulness.py            # medians of 5 runs, built-in classifier, model warm
+    python bench/faithfulness.py            # medians of 5 runs (CPU time), built-in classifier, model warm
+    python bench/faithfulness.py --dev 100 [--data PATH]   # the scoreboard averaged over SST-2 dev sentences
 
 Scoreboard: a 40-token sentence, every method and the deletion forwards, end to end as ``attnviz.scoreboard``
 runs them (each run on a new text, so nothing is cached), with each part timed on its own. Value norms and
-gradient-weighted rollout: 128 tokens, against ``extraction.forward`` (one forward with attentions).
+gradient-weighted rollout: 128 tokens, against ``extraction.forward`` (one forward with attentions),
+the three taking turns on each text (3 × runs), so that their ratios see the same load.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -32,18 +35,35 @@ def text_of(tokenizer, n_tokens: int, shift: int) -> str:
 
 
 def median_ms(fn, runs: int) -> float:
+    """Median CPU milliseconds of ``fn(i)`` for i < runs: this process's own CPU time, which other jobs on a
+    shared machine move far less than wall time (inference runs on one torch thread)."""
     times = []
     for i in range(runs):
-        start = time.perf_counter()
+        start = time.process_time()
         fn(i)
-        times.append((time.perf_counter() - start) * 1000)
+        times.append((time.process_time() - start) * 1000)
     return statistics.median(times)
+
+
+def interleaved_ms(fns: dict, runs: int) -> dict[str, float]:
+    """Median CPU ms of each ``fns[name](i)``, the names taking turns for every i so that each sees the same load."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for i in range(runs):
+        for name, fn in fns.items():
+            start = time.process_time()
+            fn(i)
+            times[name].append((time.process_time() - start) * 1000)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--dev", type=int, default=0, help="instead: the scoreboard over the first N dev sentences")
+    parser.add_argument("--data", default="/work/shared/data/sst2/dev.tsv")
     args = parser.parse_args()
+    if args.dev:
+        return dev_means(args.data, args.dev)
 
     import attnviz
     from attnviz.extraction import forward
@@ -51,7 +71,7 @@ def main() -> int:
 
     m = attnviz.load_model(None)
     tok = m.tokenizer
-    print(f"model: {m.name} on {m.device}; medians of {args.runs} runs")
+    print(f"model: {m.name} on {m.device}; medians of {args.runs} runs, CPU time; load average {os.getloadavg()[0]:.1f}")
     attnviz.scoreboard(text_of(tok, 40, 99), model=m)  # warm-up: first calls pay one-off costs
     texts = [text_of(tok, 40, i) for i in range(args.runs)]
     assert all(len(tok(t)["input_ids"]) == 40 for t in texts)
@@ -65,11 +85,48 @@ def main() -> int:
     long = [text_of(tok, 128, i) for i in range(args.runs)]
     ids = [tok(t)["input_ids"] for t in long]
     assert all(len(i) == 128 for i in ids)
-    fwd = median_ms(lambda i: forward(m, ids[i]), args.runs)
-    vn = median_ms(lambda i: attnviz.value_norms(long[i], m), args.runs)
-    gr = median_ms(lambda i: attnviz.grad_rollout(long[i], model=m), args.runs)
+    ms = interleaved_ms({
+        "forward": lambda i: forward(m, ids[i % len(ids)]),
+        "value norms": lambda i: attnviz.value_norms(long[i % len(ids)], m),
+        "grad rollout": lambda i: attnviz.grad_rollout(long[i % len(ids)], model=m),
+    }, 3 * args.runs)
+    fwd, vn, gr = ms["forward"], ms["value norms"], ms["grad rollout"]
     print(f"128 tokens: forward with attentions {fwd:.1f} ms; value norms {vn:.1f} ms ({vn / fwd:.2f}x); "
           f"gradient-weighted rollout {gr:.1f} ms ({gr / fwd:.2f}x)")
+    return 0
+
+
+def dev_means(path: str, n: int) -> int:
+    """Each method's comprehensiveness and sufficiency, and their difference from the random ranking, averaged over
+    the first ``n`` sentences of ``path`` (each explaining its predicted class); printed as a table and one JSON line."""
+    import json
+
+    import numpy as np
+
+    import attnviz
+    from attnviz.scoreboard import METHODS
+
+    m = attnviz.load_model(None)
+    lines = Path(path).read_text(encoding="utf-8").splitlines()[1:]
+    texts = [line.split("\t")[0] for line in lines if line.strip()][:n]
+    rows: dict[str, list[list[float]]] = {}
+    start = time.perf_counter()
+    for text in texts:
+        for row in attnviz.scoreboard(text, model=m).rows():
+            rows.setdefault(row["method"], []).append(
+                [row["comprehensiveness"], row["comprehensiveness_vs_random"], row["sufficiency"], row["sufficiency_vs_random"]]
+            )
+    seconds = time.perf_counter() - start
+    print(f"{len(texts)} sentences of {path}, {seconds:.0f} s; means (vs random: the method minus the random ranking)")
+    print(f"  {'method':36s} {'compr. ↑':>9s} {'vs rand':>8s} {'suff. ↓':>8s} {'vs rand':>8s} {'beats random (compr.)':>22s}")
+    summary = {}
+    for name in METHODS.values():
+        values = np.array(rows[name])
+        means = values.mean(axis=0)
+        beats = float((values[:, 1] > 0).mean())
+        summary[name] = [round(float(v), 4) for v in means] + [round(beats, 3)]
+        print(f"  {name:36s} {means[0]:9.3f} {means[1]:+8.3f} {means[2]:8.3f} {means[3]:+8.3f} {beats:21.0%}")
+    print(json.dumps({"sentences": len(texts), "seconds": round(seconds), "means": summary}))
     return 0
 
 

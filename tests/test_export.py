@@ -79,6 +79,16 @@ def test_npz_in_float16_is_half_the_tensor_and_close_to_it():
     assert len(half) < 0.6 * len(full)
 
 
+def test_npz_in_float16_rounds_as_numpy_does_for_a_read_only_view():
+    from attnviz.export import tensor_npz
+
+    rng = np.random.default_rng(0)
+    att = rng.random((2, 3, 40, 80), dtype=np.float32)[..., ::2]  # non-contiguous, as a slice of a batch is
+    att.flags.writeable = False  # a shared Analysis is read-only
+    weights = np.load(io.BytesIO(tensor_npz(att, TOKENS * 8, "m", [0, 1], dtype="float16")), allow_pickle=False)
+    np.testing.assert_array_equal(weights["attentions"].view(np.uint16), att.astype(np.float16).view(np.uint16))
+
+
 @pytest.mark.parametrize(
     "build", [lambda a: head_csv(a[0, 0], TOKENS * 103), lambda a: long_csv(a, TOKENS * 103),
               lambda a: to_json(a, TOKENS * 103, "m", [0, 1])],

@@ -59,6 +59,24 @@ def test_one_non_finite_weight_is_caught(bad):
         stack_attentions([_layer(), layer], 2)
 
 
+def test_forward_padded_is_each_text_alone_and_zero_outside_its_block(builtin_model):
+    """The corpus computes its statistics on the padded batch: padding must add nothing and change nothing."""
+    from attnviz.extraction import forward, forward_padded
+
+    tok = builtin_model.tokenizer
+    batch = [tok(t)["input_ids"] for t in ("the film was good , really good .", "bad", "a quiet story")]
+    padded = forward_padded(builtin_model, batch)
+    width = max(len(ids) for ids in batch)
+    assert padded.attentions.shape == (3, builtin_model.n_layers, builtin_model.n_heads, width, width)
+    for row, ids in enumerate(batch):
+        n = len(ids)
+        alone = forward(builtin_model, ids)
+        np.testing.assert_allclose(padded.attentions[row, :, :, :n, :n], alone.attentions, atol=1e-5)
+        np.testing.assert_allclose(padded.logits[row], alone.logits, atol=1e-5)
+        assert not padded.attentions[row, :, :, n:, :].any() and not padded.attentions[row, :, :, :, n:].any()
+        np.testing.assert_array_equal(padded.row(row).attentions, padded.attentions[row, :, :, :n, :n])
+
+
 def _cross_layer(t=3, s=5, seed=0):
     x = np.random.default_rng(seed).random((1, 2, t, s))
     return x / x.sum(axis=-1, keepdims=True)

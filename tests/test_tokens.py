@@ -70,6 +70,20 @@ def test_encode_truncates_and_counts(builtin_model):
     assert enc.tokens[-1].special
 
 
+def test_encode_many_counts_only_the_capped_texts_again(builtin_model):
+    """One call for a shard: a text exactly at the cap is not truncated, one past it is, with its full count."""
+    from attnviz.tokens import encode_many
+
+    tok = builtin_model.tokenizer
+    texts = ["the cat sat .", "word " * 8, "word " * 9, "我爱 the dog"]
+    got = encode_many(texts, tok, 10)  # "word " * 8 is exactly 10 tokens with [CLS] and [SEP]
+    assert [(len(e.tokens), e.total_tokens, e.truncated) for e in got] == [(6, 6, False), (10, 10, False), (10, 11, True), (6, 6, False)]
+    for text, enc in zip(texts, got):
+        ids = tok(text)["input_ids"]
+        assert list(enc.input_ids) == (ids if len(ids) <= 10 else ids[:9] + [ids[-1]])  # [SEP] kept at the cut
+    assert got[3].tokens[2].text == "爱 [UNK]" and got[3].tokens[3].start == 3
+
+
 def test_encode_rejects_text_with_nothing_to_tokenize(builtin_model):
     with pytest.raises(InputError, match="nothing to analyse"):
         encode("\x07\x08", builtin_model.tokenizer, 512)

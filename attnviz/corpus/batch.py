@@ -1,28 +1,30 @@
 """The per-batch callable both engines run: a table of rows in, a table of results out (no T×T tensors).
 
 Ray Data builds one per actor (the model loads once per actor); the local engine builds one per run.
-Rows are sorted by token count and run in sub-batches of ``batch_size`` through ``attnviz.analyze_many``
-(one padded forward pass each), so a row's prediction and statistics are those ``attnviz.analyze`` gives.
+A shard is tokenised once (``attnviz.tokens.encode_many``), sorted by token count and run in sub-batches of
+``batch_size`` through ``attnviz.extraction.forward_padded`` (one padded forward pass each, the same pass
+``attnviz.analyze`` makes); the statistics are computed on the padded batch at once, so a row's prediction and
+statistics are those ``attnviz.analyze`` and ``attnviz.head_statistics`` give, without one copy per row.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
 
-from attnviz.analysis import analyze_many
-from attnviz.corpus.stats import STATISTICS, batch_statistics, key_masks, pad_attentions
+from attnviz.analysis import predict
+from attnviz.corpus.stats import STATISTICS, batch_statistics, key_masks
 from attnviz.errors import AttnvizError
+from attnviz.extraction import BatchResult, forward_padded
 from attnviz.loading import LoadedModel, load_model
-from attnviz.tokens import MAX_CHARS, clean_text
-from attnviz.types import Analysis
+from attnviz.tokens import MAX_CHARS, CleanText, Encoding, anything_dropped, clean_text, encode, encode_many
+from attnviz.types import Prediction
 
 log = logging.getLogger("attnviz.corpus")
-_NO_ATTENTIONS = np.zeros((0, 0, 0, 0), dtype=np.float32)
+_STAT_COLUMNS = (*STATISTICS, "max_query", "max_key")
 
 
 def output_schema(n_cells: int) -> pa.Schema:
@@ -51,76 +53,90 @@ class CorpusBatch:
 
     def __call__(self, table: pa.Table) -> pa.Table:
         texts, errors = decode(table.column("text").to_pylist())
-        good = [i for i, e in enumerate(errors) if e is None]
+        cleaned = {i: clean_text(texts[i]) for i, e in enumerate(errors) if e is None}
+        encodings = self._encode(cleaned, errors)
         # Length buckets: sorted by token count, a sub-batch pads only to its own longest text.
-        counts = self._token_counts([texts[i] for i in good])
-        order = [good[j] for j in np.argsort(counts, kind="stable")]
-        analyses: dict[int, Analysis] = {}
-        stats: dict[int, dict[str, np.ndarray]] = {}
+        order = sorted(encodings, key=lambda i: len(encodings[i].input_ids))
+        predictions: dict[int, Prediction | None] = {}
+        cells = self.loaded.n_layers * self.loaded.n_heads
+        stats = {name: np.zeros((len(texts), cells), np.int16 if name in ("max_query", "max_key") else np.float32)
+                 for name in _STAT_COLUMNS}
         for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
-            done = self._analyse(rows, texts, errors)
-            if not done:
-                continue
-            per_row = batch_statistics(*_padded(done))
-            for k, (row, analysis) in enumerate(done):
+            for rows, result in self._forward(order[start : start + self.batch_size], encodings, errors):
+                special, punct = key_masks([encodings[i].tokens for i in rows], result.attentions.shape[-1])
                 # Only the statistics outlive the sub-batch: a shard's T×T attentions would be gigabytes.
-                analyses[row] = replace(analysis, attentions=_NO_ATTENTIONS)
-                stats[row] = {name: values[k] for name, values in per_row.items()}
+                for name, values in batch_statistics(result.attentions, np.array(result.lengths), special, punct).items():
+                    stats[name][rows] = values.reshape(len(rows), cells)
+                for k, i in enumerate(rows):
+                    logits = None if result.logits is None else result.logits[k]
+                    hidden = None if result.hidden is None else result.hidden[k, : result.lengths[k]]
+                    predictions[i] = predict(self.loaded, logits, hidden)
             if self.progress is not None:
-                self.progress(len(texts) - len(order) + start + len(rows))
-        return self._table(table, texts, errors, analyses, stats)
+                self.progress(len(texts) - len(order) + min(start + self.batch_size, len(order)))
+        return self._table(table, texts, errors, cleaned, encodings, predictions, stats)
 
-    def _token_counts(self, texts: list[str]) -> list[int]:
-        if not texts:
-            return []
-        # Capped as analyze caps them: the tokenizer takes seconds on a megabyte of text even when truncating.
-        ids = self.loaded.tokenizer([t[:MAX_CHARS] for t in texts], truncation=True, max_length=self.loaded.max_tokens)["input_ids"]
-        return [len(row) for row in ids]
-
-    def _analyse(self, rows: list[int], texts: list[str], errors: list[str | None]) -> list[tuple[int, Analysis]]:
-        """(row, Analysis) for a sub-batch; if it fails, row by row so that only the bad rows are lost."""
+    def _encode(self, cleaned: dict[int, CleanText], errors: list[str | None]) -> dict[int, Encoding]:
+        """Each good row's Encoding, in one tokenizer call; if a text has nothing to tokenize, row by row."""
+        rows = list(cleaned)
+        tokenizer, limit = self.loaded.tokenizer, self.loaded.max_tokens
         try:
-            return list(zip(rows, analyze_many([texts[i] for i in rows], self.loaded)))
+            return dict(zip(rows, encode_many([cleaned[i].text for i in rows], tokenizer, limit)))
         except AttnvizError:
             pass
-        done = []
+        encodings = {}
         for i in rows:
             try:
-                done.append((i, analyze_many([texts[i]], self.loaded)[0]))
+                encodings[i] = encode(cleaned[i].text, tokenizer, limit)
             except AttnvizError as exc:
                 errors[i] = str(exc)
+        return encodings
+
+    def _forward(
+        self, rows: list[int], encodings: dict[int, Encoding], errors: list[str | None]
+    ) -> Iterator[tuple[list[int], BatchResult]]:
+        """(rows, padded result) for a sub-batch; if it fails, row by row so that only the bad rows are lost."""
+        try:
+            yield rows, forward_padded(self.loaded, [encodings[i].input_ids for i in rows])
+            return
+        except AttnvizError:
+            pass
+        for i in rows:
+            try:
+                result = forward_padded(self.loaded, [encodings[i].input_ids])
+            except AttnvizError as exc:
+                errors[i] = str(exc)
+                continue
             except Exception as exc:  # a model bug on one row must not end a run of a million
                 log.exception("row failed")
                 errors[i] = f"{type(exc).__name__}: {exc}"[:500]
-        return done
+                continue
+            yield [i], result
 
-    def _table(self, table, texts, errors, analyses, stats) -> pa.Table:
+    def _table(self, table, texts, errors, cleaned, encodings, predictions, stats) -> pa.Table:
         n = table.num_rows
         cells = self.loaded.n_layers * self.loaded.n_heads
-        got = [analyses.get(i) for i in range(n)]
+        done = [i in predictions for i in range(n)]
+        enc = [encodings[i] if ok else None for i, ok in enumerate(done)]
+        preds = [predictions.get(i) for i in range(n)]
         columns: dict[str, pa.Array] = {
             "row_id": table.column("row_id").combine_chunks(),
             # What was analysed (cleaned and capped as analyze does), so one huge cell cannot bloat a shard.
-            "text": pa.array([a.text if a else t[:MAX_CHARS] for a, t in zip(got, texts)], pa.string()),
+            "text": pa.array([cleaned[i].text if i in cleaned else t[:MAX_CHARS] for i, t in enumerate(texts)], pa.string()),
             "label": table.column("label").combine_chunks().cast(pa.string()),
             "error": pa.array(errors, pa.string()),
         }
-        preds = [a.prediction if a is not None else None for a in got]
-        columns["n_tokens"] = pa.array([a.n_tokens if a else None for a in got], pa.int32())
-        columns["total_tokens"] = pa.array([a.total_tokens if a else None for a in got], pa.int32())
-        columns["truncated"] = pa.array([a.truncated if a else None for a in got], pa.bool_())
+        columns["n_tokens"] = pa.array([len(e.tokens) if e else None for e in enc], pa.int32())
+        columns["total_tokens"] = pa.array([e.total_tokens if e else None for e in enc], pa.int32())
+        columns["truncated"] = pa.array(
+            [anything_dropped(cleaned[i], e) if e else None for i, e in enumerate(enc)], pa.bool_()
+        )
         columns["predicted"] = pa.array([p.top_label if p else None for p in preds], pa.string())
         columns["confidence"] = pa.array([float(p.probs.max()) if p else None for p in preds], pa.float32())
         columns["probs"] = pa.array([p.probs.tolist() if p else None for p in preds], pa.list_(pa.float32()))
-        columns["tokens"] = pa.array([[t.text for t in a.tokens] if a else None for a in got], pa.list_(pa.string()))
-        missing = np.array([a is None for a in got])
-        for name in (*STATISTICS, "max_query", "max_key"):
-            dtype = np.int16 if name.startswith("max_") and name != "max_weight" else np.float32
-            values = np.zeros((n, cells), dtype=dtype)
-            for i, row_stats in stats.items():
-                values[i] = row_stats[name].reshape(-1)
-            columns[name] = pa.FixedSizeListArray.from_arrays(pa.array(values.reshape(-1)), cells, mask=pa.array(missing))
+        columns["tokens"] = pa.array([[t.text for t in e.tokens] if e else None for e in enc], pa.list_(pa.string()))
+        missing = pa.array(np.logical_not(done))
+        for name in _STAT_COLUMNS:
+            columns[name] = pa.FixedSizeListArray.from_arrays(pa.array(stats[name].reshape(-1)), cells, mask=missing)
         return pa.table(columns, schema=self.schema)
 
 
@@ -147,10 +163,3 @@ def decode(values: Sequence[bytes | str | None]) -> tuple[list[str], list[str | 
         texts.append(text)
         errors.append(error)
     return texts, errors
-
-
-def _padded(done: list[tuple[int, Analysis]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The inputs of ``batch_statistics`` for a sub-batch of analyses."""
-    att = pad_attentions([a.attentions for _, a in done])
-    special, punct = key_masks([a.tokens for _, a in done], att.shape[-1])
-    return att, np.array([a.n_tokens for _, a in done]), special, punct
