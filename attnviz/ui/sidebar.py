@@ -12,12 +12,14 @@ from attnviz.ui.state import PRESENTATION, PRESENTATION_MEMORY, presentation
 
 OTHER = "Other: Hugging Face id or local folder…"
 # Static CSS, no user text: larger type for a projector on every page; wide tables scroll instead of being cut.
+# Display formulas stay at 1.25em: at 1.5em the softmax formula is wider than a 1024 px screen's main column.
 PRESENTATION_CSS = """<style>
 [data-testid="stMain"] [data-testid="stMarkdownContainer"] p, [data-testid="stMain"] li { font-size: 1.35rem; }
 [data-testid="stMain"] [data-testid="stTable"] td, [data-testid="stMain"] [data-testid="stTable"] th {
   font-size: 1.4rem !important; padding: 0.3rem 0.6rem !important; }
 [data-testid="stMain"] [data-testid="stTable"] { overflow-x: auto; }
 [data-testid="stMain"] .katex { font-size: 1.5em !important; }
+[data-testid="stMain"] .katex-display > .katex { font-size: 1.25em !important; }
 [data-testid="stMain"] .katex-display { overflow-x: auto; overflow-y: hidden; }
 [data-testid="stMain"] [data-baseweb="select"] *, [data-testid="stMain"] label p { font-size: 1.3rem !important; }
 [data-testid="stMain"] h1 { font-size: 3rem; } [data-testid="stMain"] h2, [data-testid="stMain"] h3 { font-size: 2.1rem; }

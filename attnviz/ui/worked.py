@@ -50,10 +50,10 @@ def init_state() -> None:
 
 
 def example_picker() -> str:
-    left, right = st.columns([2, 1])
-    example_id = left.selectbox("Example", EXAMPLE_IDS, format_func=EXAMPLE_TITLES.get, key=state.WE_EXAMPLE,
+    example_id = st.selectbox("Example", EXAMPLE_IDS, format_func=EXAMPLE_TITLES.get, key=state.WE_EXAMPLE,
                                 on_change=lambda: state.forget(state.WE_STEP))  # a new example starts at step 1
-    right.toggle("Students compute first", key=state.WE_HIDE_RESULTS,
+    # Below the picker, not beside it: a column narrow enough to sit next to it cuts this label at 1024 px.
+    st.toggle("Students compute first", key=state.WE_HIDE_RESULTS,
                  help="Hide each step's result and worked cell until you press Reveal.",
                  on_change=lambda: st.session_state.pop("we_revealed", None))
     return str(example_id)
@@ -166,12 +166,14 @@ def step_navigation(steps: AttentionSteps) -> Step:
     if st.session_state.get("we_step") not in ids:
         st.session_state["we_step"] = "scaled" if st.session_state.get("we_step") == "masked" else ids[0]
     at = ids.index(st.session_state["we_step"])
-    left, mid, right = st.columns([2.3, 5, 2.3])  # wide enough for "◀ Previous ←" at 1024 px with the sidebar
-    left.button("◀ Previous", key="we_prev", on_click=_move, args=(ids, -1), disabled=at == 0, shortcut="Left",
+    # One row of natural widths that wraps, so no label is cut at 1024 px with the sidebar open (larger in
+    # presentation mode); fixed columns cut "◀ Previous" there.
+    bar = st.container(horizontal=True, vertical_alignment="center", gap="medium")
+    bar.button("◀ Previous", key="we_prev", on_click=_move, args=(ids, -1), disabled=at == 0, shortcut="Left",
                 help="Keyboard: ← (left arrow)")
-    mid.radio("Step", ids, format_func=lambda i: f"{ids.index(i) + 1}. {STEP_LABELS[i]}", key="we_step",
+    bar.radio("Step", ids, format_func=lambda i: f"{ids.index(i) + 1}. {STEP_LABELS[i]}", key="we_step",
               horizontal=True, label_visibility="collapsed")
-    right.button("Next ▶", key="we_next", on_click=_move, args=(ids, 1), disabled=at == len(ids) - 1,
+    bar.button("Next ▶", key="we_next", on_click=_move, args=(ids, 1), disabled=at == len(ids) - 1,
                  shortcut="Right", help="Keyboard: → (right arrow)")
     return all_steps[ids.index(st.session_state["we_step"])]
 
@@ -195,10 +197,13 @@ def show_step(worked: Worked, step: Step) -> None:
     wide = state.presentation() or total > SIDE_BY_SIDE_COLUMNS
     hidden = _results_hidden(step)
     shown = step.tables[:-1] if hidden else step.tables
-    places = [st.container() for _ in shown] if wide else st.columns([_width(t) for t in shown])
+    # Side by side in a row that wraps: a table that does not fit next to the others (a 1024 px projector with
+    # the sidebar open) moves below them instead of being squeezed until its row sums are cut off.
+    row = None if wide else st.container(horizontal=True, gap="medium")
+    places = [st.container() if row is None else row.container(width="content") for _ in shown]
     for place, table in zip(places, shown):
         place.markdown(f"**{table.name}** · {table.matrix.shape[0]}×{table.matrix.shape[1]}")
-        place.table(styled(table, worked.axes, highlights))
+        place.table(styled(table, worked.axes, highlights), width="stretch" if row is None else "content")
         if is_compact(table):
             with place.expander(f"All values of {table.name}"):
                 st.dataframe(styled(table, worked.axes, highlights, decimals=6, compact=False).data)
@@ -228,10 +233,6 @@ def _reveal(step_id: str) -> None:
 def _shown_columns(table: Table) -> int:
     cols = table.matrix.shape[1]
     return min(cols, COMPACT_KEEP + 1) if table.cols == "dim" and cols > COMPACT_MAX else cols
-
-
-def _width(table: Table) -> float:
-    return 1.0 + 0.35 * (_shown_columns(table) + table.row_sums)
 
 
 def _pick_cell(worked: Worked, step: Step) -> CellWork | None:
