@@ -24,6 +24,7 @@ KEY_AXIS = "key token (column: attended to)"
 HOVER_TOKENS_MAX = 128
 # Labels on a heatmap axis: ~64 fit a 980 px square at a readable 12 px; past that every k-th token is labelled.
 TICKS_MAX = 64
+LABEL_SPACING = 1.35  # the least distance between two labelled ticks, in font sizes
 # Font sizes: the default, and presentation mode's for a projector.
 FONT_SIZE, PRESENTATION_FONT_SIZE = 13, 18
 # Overview panels are block-averaged down to this many rows/columns so 512 tokens stay light.
@@ -50,9 +51,9 @@ def token_labels(tokens: Sequence[Token]) -> list[str]:
     return [token_label(t) for t in tokens]
 
 
-def _axis(labels: list[str], title: str, reverse: bool = False) -> dict:
+def _axis(labels: list[str], title: str, reverse: bool = False, max_labels: int = TICKS_MAX) -> dict:
     n = len(labels)
-    step = max(1, math.ceil(n / TICKS_MAX))
+    step = max(1, math.ceil(n / max(1, max_labels)))
     positions = list(range(0, n, step))
     if step > 1:
         title = f"{title} — every {step}th token labelled"
@@ -109,10 +110,12 @@ def head_heatmap(
     # Square cells (scaleanchor) on a plot tall enough to read from the back of a room; labels and titles
     # take ~220 px of it.
     side = height or int(min(980, max(480, 260 + 30 * n)))
+    # Labels a line and a third apart at most, so they never run into each other (64 on 760 px did, at 512 tokens).
+    fit = min(TICKS_MAX, int((side - 220) / (LABEL_SPACING * font_size)))
     layout = dict(
         title=dict(text=escape_label(title)),
-        xaxis=_axis(labels, KEY_AXIS) | dict(tickangle=-60, side="bottom", constrain="domain"),
-        yaxis=_axis(labels, QUERY_AXIS, reverse=True) | dict(scaleanchor="x", constrain="domain"),
+        xaxis=_axis(labels, KEY_AXIS, max_labels=fit) | dict(tickangle=-60, side="bottom", constrain="domain"),
+        yaxis=_axis(labels, QUERY_AXIS, reverse=True, max_labels=fit) | dict(scaleanchor="x", constrain="domain"),
         height=side,
         font=dict(size=font_size),
         margin=dict(l=10, r=10, t=60, b=10),
