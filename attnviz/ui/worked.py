@@ -21,6 +21,8 @@ from attnviz.ui.worked_tables import COMPACT_KEEP, COMPACT_MAX, Axes, indexed, i
 STEP_LABELS = {"inputs": "Q, K, V", "scores": "QKᵀ", "scaled": "÷ √d_k", "masked": "mask", "softmax": "softmax",
                "output": "· V"}
 SIDE_BY_SIDE_COLUMNS = 16
+URL_KEYS = ("example", "step", "present")
+_URL_WRITTEN = "we_url_written"
 
 
 @dataclass(frozen=True)
@@ -33,14 +35,29 @@ class Worked:
 
 
 def init_state() -> None:
-    """Example and step from the URL once per session; the text typed on Inspect becomes this page's text."""
+    """Example, step and presentation mode from the URL; the text typed on Inspect becomes this page's text.
+
+    Runs before the sidebar, which draws the presentation toggle. The URL is read on the first visit of a
+    session, and again whenever it differs from what ``sync_url`` last wrote: Streamlit pushes a history entry
+    for each new query string, so the browser's Back and Forward bring back an earlier example and step.
+    """
     state.keep(state.WORKED_KEPT)
-    if not st.session_state.get("we_url_applied"):
-        params = st.query_params
-        st.session_state.setdefault("we_example", examples.parse_choice(params.get("example"), EXAMPLE_IDS))
-        st.session_state.setdefault("we_step", examples.parse_choice(params.get("step"), STEP_IDS))
-        if st.session_state["we_step"] == "masked":
+    params = st.query_params
+    url = {k: params.get(k) for k in URL_KEYS if k in params}
+    moved = bool(url) and url != st.session_state.get(_URL_WRITTEN)
+    if not st.session_state.get("we_url_applied") or moved:
+        first = not st.session_state.get("we_url_applied")
+        for key, raw, choices in ((state.WE_EXAMPLE, params.get("example"), EXAMPLE_IDS),
+                                  (state.WE_STEP, params.get("step"), STEP_IDS)):
+            value = examples.parse_choice(raw, choices)
+            if first:
+                st.session_state.setdefault(key, value)
+            else:
+                st.session_state[key] = value
+        if st.session_state[state.WE_STEP] == "masked":
             st.session_state["we_causal"] = True
+        if moved and (not first or "present" in url):
+            st.session_state[state.PRESENTATION_MEMORY] = url.get("present") == "1"
         st.session_state["we_url_applied"] = True
     # Inspect's text widget is dropped when this page runs; its kept copy is what the user typed there.
     text = st.session_state.get(state.TEXT_MEMORY) or st.session_state.get(state.TEXT)
@@ -252,4 +269,7 @@ def _pick_cell(worked: Worked, step: Step) -> CellWork | None:
 
 
 def sync_url(example_id: str, step_id: str) -> None:
-    state.sync_url({"example": example_id, "step": step_id})
+    """Example, step and (when on) presentation mode into the URL; remembered so a Back to it can be told apart."""
+    params = {"example": example_id, "step": step_id} | ({"present": "1"} if state.presentation() else {})
+    st.session_state[_URL_WRITTEN] = params
+    state.sync_url(params)

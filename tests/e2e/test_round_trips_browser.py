@@ -89,6 +89,13 @@ def test_worked_example_state_survives_inspect_and_back(page, app_url):
     expect(page.locator(MAIN)).to_contain_text("Step 1 of 5")
     wait_idle(page)
     assert "example=single" in page.url and "step=inputs" in page.url
+    # Each new example or step is a history entry: Back and Forward step through them on this page too.
+    page.go_back()
+    example, font = _worked_state(page, "Step 5 of 5")
+    assert EXAMPLE_TITLES["article"] in example and font == "48px"
+    page.go_forward()
+    example, _ = _worked_state(page, "Step 1 of 5")
+    assert EXAMPLE_TITLES["single"] in example
 
 
 def test_a_text_too_long_for_the_link_is_saved_and_opened_as_a_file(browser, page, app_url, tmp_path):
