@@ -52,6 +52,11 @@ class AttentionSteps:
         return int(self.q.shape[1])
 
     @property
+    def scaled_name(self) -> str:
+        """The name of the stage after scaling in tables and formulas: "unscaled" when scaling is switched off."""
+        return "scaled" if self.scale else "unscaled"
+
+    @property
     def weight_sums(self) -> np.ndarray:
         """float64[queries]: each row of the weights adds up to this (1 up to rounding)."""
         return self.weights.sum(axis=1)
