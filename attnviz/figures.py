@@ -179,9 +179,11 @@ def overview_figure(attentions: np.ndarray, sqrt_scale: bool = False, font_size:
     grid, panel = overview_grid(attentions)
     stride = panel + 1
     colorscale = _quantised_colorscale(sqrt_scale)
-    title = f"All {n_layers * n_heads} heads: layers down, heads across; each cell query (y) × key (x)"
+    # Short lines: plotly does not wrap titles, and one long line ran off a phone's screen.
+    lines = [f"All {n_layers * n_heads} heads: layers down, heads across", "each cell: query (y) × key (x)"]
     if panel < n:
-        title += f" — {n}×{n} averaged to {panel}×{panel} per head"
+        lines.append(f"{n}×{n} averaged to {panel}×{panel} per head")
+    title = "<br>".join(lines)
     trace = dict(
         type="heatmap",
         z=grid,
@@ -197,7 +199,7 @@ def overview_figure(attentions: np.ndarray, sqrt_scale: bool = False, font_size:
     )
     centres = lambda count: [i * stride + (panel - 1) / 2 for i in range(count)]  # noqa: E731
     layout = dict(
-        title=dict(text=title, font=dict(size=13)),
+        title=dict(text=title, font=dict(size=13), y=1, yref="container", yanchor="top", pad=dict(t=8)),
         xaxis=dict(
             tickmode="array", tickvals=centres(n_heads), ticktext=[f"H{h}" for h in range(n_heads)],
             title=dict(text="head"), side="top", showgrid=False, zeroline=False, constrain="domain",
@@ -206,8 +208,8 @@ def overview_figure(attentions: np.ndarray, sqrt_scale: bool = False, font_size:
             tickmode="array", tickvals=centres(n_layers), ticktext=[f"L{layer}" for layer in range(n_layers)],
             title=dict(text="layer"), autorange="reversed", scaleanchor="x", showgrid=False, zeroline=False,
         ),
-        height=int(120 + 560 * n_layers / max(n_heads, 1) * 1.1),
-        margin=dict(l=10, r=10, t=70, b=10),
+        height=int(120 + 18 * len(lines) + 560 * n_layers / max(n_heads, 1) * 1.1),
+        margin=dict(l=10, r=10, t=50 + 18 * len(lines), b=10),  # the title's lines above the head axis
         plot_bgcolor="white",
         font=dict(size=font_size),
         # Any click selects the nearest tile centre, so every pixel of a tile opens that head.

@@ -26,6 +26,12 @@ PRESENTATION_CSS = """<style>
 [data-testid="stMain"] h1 { font-size: 3rem; } [data-testid="stMain"] h2, [data-testid="stMain"] h3 { font-size: 2.1rem; }
 </style>"""
 
+# On a phone plotly's toolbar, shown on a tap, covers the chart's title; pinch zoom and the chart's own
+# full-screen button remain, so the toolbar is left out below Streamlit's phone breakpoint.
+PHONE_CSS = """<style>
+@media (max-width: 640px) { [data-testid="stMain"] .js-plotly-plot .modebar-container { display: none; } }
+</style>"""
+
 
 @dataclass(frozen=True)
 class ModelChoice:
@@ -82,6 +88,7 @@ def model_sidebar() -> ModelChoice:
                 )
                 spec = st.text_area("Labels and descriptions", key="labels_spec", height=160)
             st.session_state["labels_memory"] = spec
+    st.html(PHONE_CSS)
     if presentation():
         st.html(PRESENTATION_CSS)
     labels = parse_label_spec(spec)

@@ -130,3 +130,18 @@ def test_nothing_is_clipped_at_1024_by_768_with_the_sidebar_open(browser, app_ur
         assert page.evaluate(CLIPPED_JS) == []
     finally:
         page.close()
+
+
+def test_on_a_phone_the_plotly_toolbar_never_covers_a_title(browser, app_url):
+    page = browser.new_page(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    try:
+        page.goto(app_url + "/Inspect")
+        head = page.locator(".js-plotly-plot").filter(has_text="Layer 0, head 0")
+        expect(head).to_have_count(1)
+        wait_idle(page)
+        head.scroll_into_view_if_needed()
+        head.locator(".nsewdrag").first.tap()
+        expect(head.locator(".modebar-container")).to_be_hidden()
+        assert_no_exception(page)
+    finally:
+        page.close()
