@@ -145,3 +145,18 @@ def test_on_a_phone_the_plotly_toolbar_never_covers_a_title(browser, app_url):
         assert_no_exception(page)
     finally:
         page.close()
+
+
+def test_the_sidebar_names_the_home_page_and_lists_the_pages_in_the_home_pages_order(page, app_url):
+    page.goto(app_url)
+    expect(page.locator(MAIN)).to_contain_text("look inside a transformer")
+    wait_idle(page)
+    # Each entry's text is its icon, then its name.
+    sidebar = [t.strip().split("\n")[-1] for t in page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()]
+    links = [t.strip().split("\n")[-1].removeprefix("Open ")
+             for t in page.locator(f"{MAIN} a[data-testid='stPageLink-NavLink']").all_inner_texts()]
+    assert sidebar[0] == "Home" and "app" not in sidebar
+    assert sidebar[1:] == links == ["Inspect", "Worked example", "Explain", "Corpus", "Classroom"]
+    page.locator(f"{MAIN} a[data-testid='stPageLink-NavLink']", has_text="Worked example").click()
+    page.wait_for_url("**/Worked_example**")
+    expect(page.locator(MAIN)).to_contain_text("Step 1 of 5")
