@@ -82,7 +82,7 @@ def attribution_section(analysis: Analysis, choice: ModelChoice, target: str, me
         METHODS[method].lower(): attribution.scores,
     }
     titles = [
-        f"Raw attention from the {which} token, last layer, mean over heads",
+        f"Raw attention from the {which} token (last layer, heads' mean)",  # short enough for a phone
         f"Rollout from the {which} token (all layers)",
         f"{METHODS[method]} for the chosen {'next token' if analysis.causal else 'class'}",
     ]

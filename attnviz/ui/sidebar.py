@@ -22,7 +22,8 @@ PRESENTATION_CSS = """<style>
 [data-testid="stMain"] .katex-display > .katex { font-size: 1.25em !important; }
 [data-testid="stMain"] .katex-display { overflow-x: auto; overflow-y: hidden; }
 [data-testid="stMain"] [data-testid="stSelectbox"] input, [data-testid="stMain"] [data-baseweb="select"] *,
-[data-testid="stMain"] label p { font-size: 1.3rem !important; }
+[data-testid="stMain"] label p, [data-testid="stMain"] [role="radiogroup"] p { font-size: 1.3rem !important; }
+[data-testid="stMain"] textarea, [data-testid="stMain"] [data-testid="stNumberInput"] input { font-size: 1.2rem !important; }
 [data-testid="stMain"] h1 { font-size: 3rem; } [data-testid="stMain"] h2, [data-testid="stMain"] h3 { font-size: 2.1rem; }
 </style>"""
 
