@@ -31,6 +31,7 @@ from attnviz.loading import (
 )
 from attnviz.rollout import raw_attention, rollout
 from attnviz.scoreboard import Scoreboard, scoreboard
+from attnviz.seq2seq import PairAnalysis, analyze_pair
 from attnviz.types import Analysis, Prediction, Token
 from attnviz.value_norms import value_norms
 from attnviz.views import View, hide_special, merge_subwords
@@ -76,6 +77,8 @@ __all__ = [
     "Token",
     "analyze",
     "analyze_many",
+    "analyze_pair",
+    "PairAnalysis",
     "embed",
     "load_model",
 ]

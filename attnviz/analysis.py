@@ -10,7 +10,7 @@ import numpy as np
 from attnviz import classification, next_token
 from attnviz.extraction import forward, forward_batch
 from attnviz.loading import LoadedModel, load_model
-from attnviz.tokens import clean_text, encode
+from attnviz.tokens import anything_dropped, clean_text, encode
 from attnviz.types import Analysis, Prediction
 
 _MAX_LABEL_SETS = 32
@@ -65,7 +65,7 @@ def _analysis(loaded: LoadedModel, cleaned, enc, result, labels) -> Analysis:
         tokens=enc.tokens,
         attentions=result.attentions,
         prediction=prediction,
-        truncated=enc.truncated or cleaned.chars_dropped > 0,
+        truncated=anything_dropped(cleaned, enc),
         total_tokens=enc.total_tokens,
         causal=loaded.kind == "causal",
         chars_dropped=cleaned.chars_dropped,

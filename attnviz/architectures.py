@@ -95,3 +95,24 @@ def qkv_projections(model: Any) -> tuple[Layout, list[tuple[Any, Any, Any]]] | N
         return None
     layout, layers = found
     return layout, [tuple(attr_path(layer, p) for p in (layout.q, layout.k, layout.v)) for layer in layers]
+
+
+# Encoder–decoder models (BART, T5, Marian, mBART, Pegasus, ...): transformers' Seq2SeqModelOutput names the three
+# attention kinds alike for all of them; the layer counts are named two ways in their configs.
+SEQ2SEQ_ATTENTIONS = {"encoder": "encoder_attentions", "decoder": "decoder_attentions", "cross": "cross_attentions"}
+_SEQ2SEQ_LAYERS = (("encoder_layers", "decoder_layers"), ("num_layers", "num_decoder_layers"))  # BART/Marian, T5
+
+
+def is_encoder_decoder(config: Any) -> bool:
+    return bool(getattr(config, "is_encoder_decoder", False))
+
+
+def seq2seq_layers(config: Any) -> tuple[int, int]:
+    """(encoder layers, decoder layers) of an encoder–decoder ``config``."""
+    for enc, dec in _SEQ2SEQ_LAYERS:
+        n_enc = getattr(config, enc, None)
+        if isinstance(n_enc, int):
+            n_dec = getattr(config, dec, None)
+            return n_enc, n_dec if isinstance(n_dec, int) else n_enc  # T5 leaves num_decoder_layers None when equal
+    raise UnsupportedModelError("This encoder–decoder model does not say how many layers its encoder and decoder "
+                                "have (encoder_layers / num_layers in its config).")

@@ -29,14 +29,3 @@ __all__ = [
     "softmax",
     "source_code",
 ]
-
-_BLOCK_NAMES = ("MultiHeadSteps", "KVCacheStep", "multi_head_steps", "kv_cache_step", "rope", "sinusoidal_positions")
-
-
-def __getattr__(name: str):
-    """The whole attention block lives in teaching.block (imported on first use, so importing this module stays light); re-exported lazily for one path."""
-    if name in _BLOCK_NAMES:
-        from attnviz.teaching import block as block_math
-
-        return getattr(block_math, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from attnviz.errors import AttentionError, ResourceError
+from attnviz.errors import AttentionError, InputError, ResourceError
 from attnviz.heads import masked_heads
 
 ROW_SUM_TOLERANCE = 1e-3
@@ -23,8 +23,11 @@ class ForwardResult:
     notices: tuple[str, ...] = ()
 
 
-def stack_attentions(per_layer: Sequence[np.ndarray], n_layers: int) -> np.ndarray:
-    """Validate one (1, H, T, T) array per layer and stack them to float32[L, H, T, T]."""
+def stack_attentions(per_layer: Sequence[np.ndarray], n_layers: int, square: bool = True) -> np.ndarray:
+    """Validate one (1, H, T, T) array per layer and stack them to float32[L, H, T, T].
+
+    ``square=False`` for cross-attention: (1, H, target tokens, source tokens).
+    """
     if len(per_layer) == 0:
         raise AttentionError(
             "The model returned no attention weights. It must be loaded with "
@@ -35,8 +38,9 @@ def stack_attentions(per_layer: Sequence[np.ndarray], n_layers: int) -> np.ndarr
     first = np.asarray(per_layer[0]).shape
     for i, a in enumerate(per_layer):
         shape = np.asarray(a).shape
-        if len(shape) != 4 or shape[0] != 1 or shape[2] != shape[3] or shape != first:
-            raise AttentionError(f"Attention of layer {i} has shape {shape}; expected (1, heads, tokens, tokens).")
+        if len(shape) != 4 or shape[0] != 1 or (square and shape[2] != shape[3]) or shape != first:
+            expected = "tokens, tokens" if square else "target tokens, source tokens"
+            raise AttentionError(f"Attention of layer {i} has shape {shape}; expected (1, heads, {expected}).")
     att = np.stack([np.asarray(a, dtype=np.float32)[0] for a in per_layer])
     sums = att.sum(axis=-1, dtype=np.float32)
     # A row sum is finite exactly when every weight in it is (NaN and ±inf propagate), so checking the
@@ -102,6 +106,9 @@ def _forward(
 ) -> list[ForwardResult]:
     import torch
 
+    if loaded.kind == "seq2seq":
+        raise InputError("This is an encoder–decoder model: its attention needs a source and a target text "
+                         "(attnviz.seq2seq.analyze_pair; the Inspect page shows a target box for it).")
     lengths = [len(ids) for ids in batch]
     width = max(lengths)
     pad = getattr(loaded.tokenizer, "pad_token_id", None) or 0
@@ -137,3 +144,42 @@ def _forward(
             hidden = out.last_hidden_state[row, :n].detach().float().cpu().numpy()
         results.append(ForwardResult(att, logits, hidden, loaded.device, notices))
     return results
+
+
+@dataclass(frozen=True)
+class Seq2SeqForwardResult:
+    """The three attention kinds of an encoder–decoder pass, each validated like a decoder's own."""
+
+    encoder: np.ndarray  # float32[encoder layers, H, S, S]: source tokens attend to source tokens
+    decoder: np.ndarray  # float32[decoder layers, H, T, T]: causal, target tokens attend to earlier target tokens
+    cross: np.ndarray  # float32[decoder layers, H, T, S]: row = decoder query, column = encoder key
+    device: str
+
+
+def forward_seq2seq(loaded: Any, source_ids: Sequence[int], decoder_ids: Sequence[int]) -> Seq2SeqForwardResult:
+    """One teacher-forced pass of an encoder–decoder model: the source into the encoder, ``decoder_ids`` into the
+    decoder (its input: the start token, then the target), all three attention kinds returned."""
+    import torch
+
+    from attnviz.architectures import SEQ2SEQ_ATTENTIONS, seq2seq_layers
+
+    n_enc, n_dec = seq2seq_layers(loaded.model.config)
+    src = torch.tensor([list(source_ids)], dtype=torch.long, device=loaded.device)
+    tgt = torch.tensor([list(decoder_ids)], dtype=torch.long, device=loaded.device)
+    with loaded.gate.hold(), torch.inference_mode():
+        try:
+            out = loaded.model(input_ids=src, attention_mask=torch.ones_like(src), decoder_input_ids=tgt,
+                               output_attentions=True, return_dict=True)
+        except torch.OutOfMemoryError as exc:
+            raise ResourceError(_OOM) from exc
+    got = {kind: [a.detach().float().cpu().numpy() for a in (getattr(out, name, None) or ())]
+           for kind, name in SEQ2SEQ_ATTENTIONS.items()}
+    encoder = stack_attentions(got["encoder"], n_enc)
+    decoder = stack_attentions(got["decoder"], n_dec)
+    cross = stack_attentions(got["cross"], n_dec, square=False)
+    if cross.shape[2:] != (len(decoder_ids), len(source_ids)):
+        raise AttentionError(f"Cross-attention has shape {cross.shape[2:]}; expected (target tokens, source tokens) "
+                             f"= ({len(decoder_ids)}, {len(source_ids)}).")
+    for a in (encoder, decoder, cross):
+        a.flags.writeable = False
+    return Seq2SeqForwardResult(encoder, decoder, cross, loaded.device)

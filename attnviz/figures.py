@@ -79,31 +79,35 @@ def head_heatmap(
     token_hover: bool = True,
     sqrt_scale: bool = False,
     font_size: int = FONT_SIZE,
+    key_tokens: Sequence[Token] | None = None,
 ) -> go.Figure:
-    """One attention matrix float[query, key] drawn large and square: query on y (top to bottom), key on x.
+    """One attention matrix float[query, key] drawn large, square cells: query on y (top to bottom), key on x.
+
+    ``key_tokens`` when the keys are other tokens than the queries (cross-attention: decoder rows, encoder columns).
 
     ``token_hover`` names both tokens in the hover of each cell (up to HOVER_TOKENS_MAX tokens); without it the
     hover names their positions, which is much lighter to send for figures nobody hovers first.
     """
     weights = np.asarray(matrix, dtype=np.float32)
+    key_tokens = tokens if key_tokens is None else key_tokens
     n = weights.shape[0]
-    if weights.shape != (n, n) or n != len(tokens):
-        raise ValueError(f"matrix is {weights.shape} but there are {len(tokens)} tokens")
-    labels = token_labels(tokens)
+    if weights.shape != (len(tokens), len(key_tokens)):
+        raise ValueError(f"matrix is {weights.shape} but there are {len(tokens)} query and {len(key_tokens)} key tokens")
+    labels, key_labels = token_labels(tokens), token_labels(key_tokens)
     trace = dict(
         type="heatmap",
         z=weights,
-        x=np.arange(n),
+        x=np.arange(len(key_tokens)),
         y=np.arange(n),
         zmin=0.0,
         zmax=1.0,
         colorscale=weight_colorscale(sqrt_scale),
         colorbar=dict(title=dict(text="weight (√ scale)" if sqrt_scale else "weight"), thickness=12),
     )
-    if token_hover and n <= HOVER_TOKENS_MAX:
+    if token_hover and max(n, len(key_tokens)) <= HOVER_TOKENS_MAX:
         # One fixed-width string per cell: a NumPy string array is copied and sent far faster than nested lists.
-        named = np.array(labels)
-        trace["customdata"] = np.char.add(np.char.add(named[:, None], " → "), named[None, :])
+        named, key_named = np.array(labels), np.array(key_labels)
+        trace["customdata"] = np.char.add(np.char.add(named[:, None], " → "), key_named[None, :])
         trace["hovertemplate"] = "query %{y} → key %{x}<br>%{customdata}<br>weight %{z:.3f}<extra></extra>"
     else:
         trace["hovertemplate"] = "query #%{y} → key #%{x}<br>weight %{z:.3f}<extra></extra>"
@@ -112,9 +116,10 @@ def head_heatmap(
     side = height or int(min(980, max(480, 260 + 30 * n)))
     # Labels a line and a third apart at most, so they never run into each other (64 on 760 px did, at 512 tokens).
     fit = min(TICKS_MAX, int((side - 220) / (LABEL_SPACING * font_size)))
+    key_fit = max(1, int(fit * min(1.0, len(key_tokens) / max(n, 1))))  # square cells: fewer keys, a shorter axis
     layout = dict(
         title=dict(text=escape_label(title)),
-        xaxis=_axis(labels, KEY_AXIS, max_labels=fit) | dict(tickangle=-60, side="bottom", constrain="domain"),
+        xaxis=_axis(key_labels, KEY_AXIS, max_labels=key_fit) | dict(tickangle=-60, side="bottom", constrain="domain"),
         yaxis=_axis(labels, QUERY_AXIS, reverse=True, max_labels=fit) | dict(scaleanchor="x", constrain="domain"),
         height=side,
         font=dict(size=font_size),

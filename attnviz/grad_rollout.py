@@ -35,14 +35,6 @@ class GradRollout:
     scores: np.ndarray
 
 
-def weighted_rollout(attentions: np.ndarray, gradients: np.ndarray) -> np.ndarray:
-    """R float64[query, key] from attentions and their gradients, both float[layers, heads, query, key]."""
-    att, grad = np.asarray(attentions, np.float64), np.asarray(gradients, np.float64)
-    if att.shape != grad.shape or att.ndim != 4 or att.shape[2] != att.shape[3]:
-        raise ValueError(f"attentions {att.shape} and gradients {grad.shape} must both be [layers, heads, T, T]")
-    return accumulate(np.maximum(grad * att, 0.0).mean(axis=1))
-
-
 def accumulate(mixed: np.ndarray) -> np.ndarray:
     """R float64[query, key] from each layer's Ā float[layers, query, key]: R = I, then R ← R + Ā R per layer."""
     relevance = np.eye(mixed.shape[-1])

@@ -8,16 +8,15 @@ other pages show.
 from __future__ import annotations
 
 import unicodedata
-from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
 from attnviz.analysis import _resolve, analyze
-from attnviz.architectures import output_projections
 from attnviz.attribution import class_scores, label_setup
 from attnviz.errors import AttnvizError
+from attnviz.heads import row_masked_heads
 from attnviz.loading import LoadedModel
 from attnviz.tokens import clean_text, encode
 from attnviz.types import Analysis, Prediction, Token
@@ -176,7 +175,7 @@ def batched_importance(
     scores: list[np.ndarray] = []
     for start in range(0, len(masks), rows):
         chunk = masks[start : start + rows]
-        with loaded.gate.hold(), torch.inference_mode(), _row_masks(loaded.model, chunk):
+        with loaded.gate.hold(), torch.inference_mode(), row_masked_heads(loaded.model, chunk):
             mask = torch.ones_like(ids).expand(len(chunk), -1)
             out = loaded.model(input_ids=ids.expand(len(chunk), -1), attention_mask=mask, return_dict=True)
             values = score(out, mask)
@@ -187,29 +186,3 @@ def batched_importance(
             progress(start + len(chunk), len(masks))
     kept = np.concatenate(scores)
     return (kept[0] - kept[1:]).reshape(loaded.n_layers, loaded.n_heads)
-
-
-
-@contextmanager
-def _row_masks(model: Any, masks: np.ndarray) -> Iterator[None]:
-    """Within the block, batch row b's head h of layer l contributes ``masks[b, l, h]`` times its output."""
-    import torch
-
-    handles = []
-    for layer, projection in enumerate(output_projections(model)):
-        if np.all(masks[:, layer] == 1.0):
-            continue
-        weights = torch.tensor(masks[:, layer])  # [B, H]
-
-        def scale(module, args, weights=weights):
-            (heads_concat, *rest) = args  # [B, T, H·d]
-            shaped = heads_concat.view(*heads_concat.shape[:-1], weights.shape[1], -1)  # [B, T, H, d]
-            scaled = shaped * weights.to(shaped.device, shaped.dtype)[:, None, :, None]
-            return (scaled.view_as(heads_concat), *rest)
-
-        handles.append(projection.register_forward_pre_hook(scale))
-    try:
-        yield
-    finally:
-        for handle in handles:
-            handle.remove()

@@ -23,23 +23,33 @@ def masked_heads(model: Any, head_mask: np.ndarray | None) -> Iterator[None]:
     if head_mask is None:
         yield
         return
-    import torch
-
     mask = np.asarray(head_mask, dtype=np.float32)
     n_layers = int(model.config.num_hidden_layers)
     n_heads = int(model.config.num_attention_heads)
     if mask.shape != (n_layers, n_heads):
         raise AttnvizError(f"head_mask must have shape ({n_layers}, {n_heads}), not {mask.shape}.")
+    with row_masked_heads(model, mask[None]):  # one row, broadcast over the batch
+        yield
+
+
+@contextmanager
+def row_masked_heads(model: Any, masks: np.ndarray) -> Iterator[None]:
+    """Within the block, batch row b's head h of layer l contributes ``masks[b, l, h]`` times its output.
+
+    ``masks`` is float32[B, layers, heads]; B = 1 applies the same mask to every row of the batch.
+    """
+    import torch
+
     handles = []
     for layer, projection in enumerate(output_projections(model)):
-        if np.all(mask[layer] == 1.0):
+        if np.all(masks[:, layer] == 1.0):
             continue
-        weights = torch.tensor(mask[layer])
+        weights = torch.tensor(masks[:, layer])  # [B, H]
 
         def scale(module, args, weights=weights):
-            (heads_concat, *rest) = args
-            shaped = heads_concat.view(*heads_concat.shape[:-1], weights.numel(), -1)
-            scaled = shaped * weights.to(shaped.device, shaped.dtype)[:, None]
+            (heads_concat, *rest) = args  # [B, T, H·d]
+            shaped = heads_concat.view(*heads_concat.shape[:-1], weights.shape[1], -1)  # [B, T, H, d]
+            scaled = shaped * weights.to(shaped.device, shaped.dtype)[:, None, :, None]
             return (scaled.view_as(heads_concat), *rest)
 
         handles.append(projection.register_forward_pre_hook(scale))

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from attnviz import builtin, policy, settings
+from attnviz.architectures import is_encoder_decoder
 from attnviz.device import configure_threads, detect_device, weight_dtype
 from attnviz.errors import ModelLoadError
 from attnviz.gate import InferenceGate
@@ -33,7 +34,7 @@ _HUB_HELP = (
 
 @dataclass
 class LoadedModel:
-    """A model ready for analysis. ``kind`` is "classifier", "encoder" (zero-shot) or "causal"."""
+    """A model ready for analysis. ``kind`` is "classifier", "encoder" (zero-shot), "causal" or "seq2seq"."""
 
     name: str
     model: Any
@@ -64,9 +65,11 @@ def builtin_model_dir() -> Path:
     return Path(spec.origin).parent / "model"
 
 
-def model_kind(architectures: list[str] | None, is_decoder: bool) -> str:
+def model_kind(architectures: list[str] | None, is_decoder: bool, is_encoder_decoder: bool = False) -> str:
     """Pure: what the app can do with a model, from its config's ``architectures``."""
     names = architectures or []
+    if is_encoder_decoder:  # BART, T5, Marian: source → encoder, target → decoder, cross-attention between
+        return "seq2seq"
     if any(a.endswith("ForSequenceClassification") for a in names):
         return "classifier"
     if is_decoder or any(a.endswith(_CAUSAL_SUFFIXES) for a in names):
@@ -142,7 +145,8 @@ def load_model(
     _refuse_remote_code(name, None, config)
     if size is None:
         policy.check_size(_size_of(source, local, config), name)
-    kind = model_kind(getattr(config, "architectures", None), bool(getattr(config, "is_decoder", False)))
+    kind = model_kind(getattr(config, "architectures", None), bool(getattr(config, "is_decoder", False)),
+                      is_encoder_decoder(config))
     auto = _auto_class(kind)
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, **common)
@@ -253,12 +257,13 @@ def _load_smollm2(progress: Callable[[str], None] | None) -> LoadedModel:
 
 
 def _auto_class(kind: str):
-    from transformers import AutoModel, AutoModelForCausalLM, AutoModelForSequenceClassification
+    from transformers import AutoModel, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoModelForSequenceClassification
 
     return {
         "classifier": AutoModelForSequenceClassification,
         "causal": AutoModelForCausalLM,
         "encoder": AutoModel,
+        "seq2seq": AutoModelForSeq2SeqLM,
     }[kind]
 
 

@@ -79,25 +79,6 @@ def method_scores(
     raise ValueError(f"Unknown method {method!r}; choose one of {', '.join(METHODS)}.")
 
 
-def score_explanations(
-    text: str,
-    scores: Mapping[str, np.ndarray],
-    target: str | None = None,
-    model: LoadedModel | str | None = None,
-    labels: Mapping[str, Sequence[str]] | None = None,
-    seeds: int = SEEDS,
-    bins: Sequence[int] = DEFAULT_BINS,
-) -> Scoreboard:
-    """Faithfulness of each named score vector and of ``seeds`` random rankings, in one batched set of forwards."""
-    loaded = _resolve(model)
-    tokens = encode(clean_text(text).text, loaded.tokenizer, loaded.max_tokens).tokens
-    randoms = {f"random {seed}": random_scores(tokens, seed) for seed in range(seeds)}
-    found = faithfulness_many(text, {**scores, **randoms}, target, loaded, bins, labels=labels)
-    results = {name: found[name] for name in scores}
-    baseline = mean_of([found[name] for name in randoms])
-    return Scoreboard(baseline.text, baseline.target, results, baseline, seeds)
-
-
 def scoreboard(
     text: str,
     target: str | int | None = None,
@@ -105,16 +86,26 @@ def scoreboard(
     labels: Mapping[str, Sequence[str]] | None = None,
     seeds: int = SEEDS,
     bins: Sequence[int] = DEFAULT_BINS,
+    *,
+    scores: Mapping[str, np.ndarray] | None = None,
 ) -> Scoreboard:
-    """Every method of METHODS on ``text``, scored for ``target`` (default: the predicted class)."""
+    """Every method of METHODS on ``text`` (or the given ``scores``, name → float[tokens]) and ``seeds`` random
+    rankings, scored for ``target`` (default: the predicted class) in one batched set of deletion forwards."""
     loaded = _resolve(model)
-    prediction = analyze(text, loaded, labels=labels).prediction
-    if prediction is None:
-        # label_setup (inside faithfulness) names the reason: a causal LM has no classes to delete against.
-        return score_explanations(text, {}, None, loaded, labels, seeds, bins)
-    name = prediction.top_label if target is None else _name(target, prediction.labels)
-    scores = {m: method_scores(m, text, name, loaded, labels) for m in METHODS}
-    return score_explanations(text, scores, name, loaded, labels, seeds, bins)
+    if scores is None:
+        prediction = analyze(text, loaded, labels=labels).prediction
+        if prediction is None:
+            # label_setup (inside faithfulness) names the reason: a causal LM has no classes to delete against.
+            scores, target = {}, None
+        else:
+            target = prediction.top_label if target is None else _name(target, prediction.labels)
+            scores = {m: method_scores(m, text, target, loaded, labels) for m in METHODS}
+    tokens = encode(clean_text(text).text, loaded.tokenizer, loaded.max_tokens).tokens
+    randoms = {f"random {seed}": random_scores(tokens, seed) for seed in range(seeds)}
+    found = faithfulness_many(text, {**scores, **randoms}, target, loaded, bins, labels=labels)
+    results = {name: found[name] for name in scores}
+    baseline = mean_of([found[name] for name in randoms])
+    return Scoreboard(baseline.text, baseline.target, results, baseline, seeds)
 
 
 def _name(target: str | int, labels: Sequence[str]) -> str:

@@ -49,6 +49,11 @@ def clean_text(text: object, max_chars: int = MAX_CHARS) -> CleanText:
     return CleanText(capped, dropped)
 
 
+def anything_dropped(cleaned: CleanText, enc: Encoding) -> bool:
+    """Whether the model saw less than the text given: characters past the cap or tokens past its limit."""
+    return enc.truncated or cleaned.chars_dropped > 0
+
+
 def has_visible_text(text: str) -> bool:
     return any(unicodedata.category(ch) not in _INVISIBLE_CATEGORIES for ch in text)
 

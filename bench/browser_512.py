@@ -13,10 +13,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from serve import CHROMIUM, CHROMIUM_ARGS, IDLE, MARKERS, streamlit_server  # noqa: E402
+from serve import CHROMIUM, CHROMIUM_ARGS, FILLER, IDLE, MARKERS, streamlit_server  # noqa: E402
 
 AREA = "textarea[aria-label='Text to analyse']"
-FILLER = "the students read the story about a quiet town and talked about what the main character wanted".split()
 
 
 def text_for(n_tokens: int, salt: int) -> str:

@@ -15,9 +15,9 @@ import urllib.parse
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import rss_mb, start_server  # noqa: E402
+from load import rss_mb  # noqa: E402
+from serve import CHROMIUM, CHROMIUM_ARGS, IDLE, streamlit_server  # noqa: E402
 
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 AREA = "textarea[aria-label='Text to analyse']"
 MODEL = "SmolLM2-135M (built-in)"
 LONG_WORDS = (
@@ -61,54 +61,49 @@ def main() -> None:
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    proc, url = start_server()
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                                        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            query = urllib.parse.urlencode({"model": MODEL, "text": "Warm up."})
-            page.goto(f"{url}/Inspect?{query}")
+    with streamlit_server() as server, sync_playwright() as p:
+        url, pid = server.url, server.pid
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=list(CHROMIUM_ARGS))
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        query = urllib.parse.urlencode({"model": MODEL, "text": "Warm up."})
+        page.goto(f"{url}/Inspect?{query}")
+        wait_drawn(page, "Warm")
+        idle = rss_mb(pid)
+        print(f"server RSS with SmolLM2 loaded, idle: {idle:.0f} MB")
+        for name in args.texts:
+            text = TEXTS[name]
+            page.goto(f"{url}/Inspect?{urllib.parse.urlencode({'model': MODEL, 'text': 'Warm up.'})}")
             wait_drawn(page, "Warm")
-            idle = rss_mb(proc.pid)
-            print(f"server RSS with SmolLM2 loaded, idle: {idle:.0f} MB")
-            for name in args.texts:
-                text = TEXTS[name]
-                page.goto(f"{url}/Inspect?{urllib.parse.urlencode({'model': MODEL, 'text': 'Warm up.'})}")
-                wait_drawn(page, "Warm")
-                watch = PeakRSS(proc.pid)
-                watch.start()
-                page.locator(AREA).fill(text)
+            watch = PeakRSS(pid)
+            watch.start()
+            page.locator(AREA).fill(text)
+            start = time.perf_counter()
+            page.locator(AREA).press("Control+Enter")
+            wait_drawn(page, text[:1])  # one character: a CJK character may span several byte-level tokens
+            took = time.perf_counter() - start
+            watch.running = False
+            time.sleep(3)  # the RSS figure is taken 3 s after the run: a measuring interval, not a page wait
+            print(f"{name}: heatmaps drawn {took:.1f} s after submit; server RSS peak {watch.peak:.0f} MB, "
+                  f"3 s later {rss_mb(pid):.0f} MB (idle {idle:.0f} MB)")
+            if args.shots:
+                args.shots.mkdir(parents=True, exist_ok=True)
+                # The page scrolls inside the app, so a tall window is what shows all of it in one image.
+                page.set_viewport_size({"width": 1400, "height": 5200})
+                page.wait_for_selector(IDLE)
+                page.locator("[data-testid='stMain']").screenshot(path=str(args.shots / f"inspect_{name}.png"))
+                page.set_viewport_size({"width": 1400, "height": 1000})
+            if name in args.explain:
                 start = time.perf_counter()
-                page.locator(AREA).press("Control+Enter")
-                wait_drawn(page, text[:1])  # one character: a CJK character may span several byte-level tokens
-                took = time.perf_counter() - start
-                watch.running = False
-                time.sleep(3)
-                print(f"{name}: heatmaps drawn {took:.1f} s after submit; server RSS peak {watch.peak:.0f} MB, "
-                      f"3 s later {rss_mb(proc.pid):.0f} MB (idle {idle:.0f} MB)")
+                page.goto(f"{url}/Explain?{urllib.parse.urlencode({'model': MODEL, 'text': text})}")
+                page.wait_for_selector("text=Which tokens matter", timeout=900_000)
+                page.wait_for_selector(IDLE, timeout=900_000)
+                print(f"{name}: Explain complete {time.perf_counter() - start:.1f} s after opening")
                 if args.shots:
-                    args.shots.mkdir(parents=True, exist_ok=True)
-                    # The page scrolls inside the app, so a tall window is what shows all of it in one image.
-                    page.set_viewport_size({"width": 1400, "height": 5200})
+                    page.set_viewport_size({"width": 1400, "height": 6000})
                     page.wait_for_selector(IDLE)
-                    page.locator("[data-testid='stMain']").screenshot(path=str(args.shots / f"inspect_{name}.png"))
+                    page.locator("[data-testid='stMain']").screenshot(path=str(args.shots / f"explain_{name}.png"))
                     page.set_viewport_size({"width": 1400, "height": 1000})
-                if name in args.explain:
-                    start = time.perf_counter()
-                    page.goto(f"{url}/Explain?{urllib.parse.urlencode({'model': MODEL, 'text': text})}")
-                    page.wait_for_selector("text=Which tokens matter", timeout=900_000)
-                    page.wait_for_selector(IDLE, timeout=900_000)
-                    print(f"{name}: Explain complete {time.perf_counter() - start:.1f} s after opening")
-                    if args.shots:
-                        page.set_viewport_size({"width": 1400, "height": 6000})
-                        page.wait_for_selector(IDLE)
-                        page.locator("[data-testid='stMain']").screenshot(path=str(args.shots / f"explain_{name}.png"))
-                        page.set_viewport_size({"width": 1400, "height": 1000})
-            browser.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        browser.close()
 
 
 if __name__ == "__main__":

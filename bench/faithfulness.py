@@ -47,7 +47,7 @@ def main() -> int:
 
     import attnviz
     from attnviz.extraction import forward
-    from attnviz.scoreboard import METHODS, method_scores, score_explanations
+    from attnviz.scoreboard import METHODS, method_scores
 
     m = attnviz.load_model(None)
     tok = m.tokenizer
@@ -58,7 +58,7 @@ def main() -> int:
     total = median_ms(lambda i: attnviz.scoreboard(texts[i], model=m), args.runs)
     parts = {k: median_ms(lambda i, k=k: method_scores(k, texts[i], "positive", m), args.runs) for k in METHODS}
     scores = {k: method_scores(k, texts[0], "positive", m) for k in METHODS}
-    parts["deletion forwards"] = median_ms(lambda i: score_explanations(texts[i], scores, "positive", m), args.runs)
+    parts["deletion forwards"] = median_ms(lambda i: attnviz.scoreboard(texts[i], "positive", m, scores=scores), args.runs)
     print(f"scoreboard, 40 tokens: {total:.0f} ms")
     for name, ms in parts.items():
         print(f"  {name:22s} {ms:7.1f} ms")

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
 import sys
@@ -29,10 +28,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from serve import MARKERS as WORDS, strip_has_only, streamlit_server  # noqa: E402
+from serve import FILLER, MARKERS as WORDS, strip_has_only, streamlit_server  # noqa: E402
 from stclient import Session  # noqa: E402
-
-FILLER = "the students read the story about a quiet town and talked about what the main character wanted".split()
 
 
 def rss_mb(pid: int) -> float:

@@ -30,6 +30,9 @@ MARKERS = (
     "dragon feather hammer island jacket kettle ladder mirror needle pillow quartz saddle turtle walnut window"
 ).split()
 
+# Ordinary classroom words that the sessions' texts are made of, around their marker.
+FILLER = "the students read the story about a quiet town and talked about what the main character wanted".split()
+
 
 def strip_has_only(strip: str, word: str, words: tuple[str, ...] | list[str] = MARKERS) -> bool:
     """Does the token strip ``strip`` hold ``word`` as a token, and no other session's marker?"""
@@ -50,19 +53,25 @@ def free_port() -> int:
 
 @contextmanager
 def streamlit_server(extra_env: Mapping[str, str] | None = None, start_timeout_s: float = 90) -> Iterator[Server]:
-    """``streamlit run app.py`` on a free loopback port, offline, stopped on exit.
+    """``streamlit run app.py`` on a free loopback port, offline, stopped on exit."""
+    port = free_port()
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false", **(extra_env or {}))
+    argv = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true", f"--server.port={port}",
+            "--server.address=127.0.0.1", "--browser.gatherUsageStats=false"]
+    with launched(argv, port, env, start_timeout_s) as server:
+        yield server
+
+
+@contextmanager
+def launched(argv: list[str], port: int, env: Mapping[str, str] | None = None,
+             start_timeout_s: float = 90) -> Iterator[Server]:
+    """Run ``argv``, a server on 127.0.0.1:``port``, until its ``/_stcore/health`` answers; stop it on exit.
 
     The server writes to a temporary file, not a pipe: nobody reads a pipe while tests run, and a chatty server
     blocks once the pipe's buffer is full. The file's tail is in the error when the server does not come up.
     """
-    port = free_port()
-    env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false", **(extra_env or {}))
     with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true", f"--server.port={port}",
-             "--server.address=127.0.0.1", "--browser.gatherUsageStats=false"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
+        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"
         try:
             _wait_healthy(url, proc, log, start_timeout_s)

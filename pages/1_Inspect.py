@@ -6,6 +6,7 @@ from attnviz import figures
 from attnviz.loading import BUILTIN_NAME
 from attnviz.ui import decoder as lm
 from attnviz.ui import inspect as ui
+from attnviz.ui import seq2seq as pair
 from attnviz.ui.run import run_analysis
 from attnviz.ui.text import md_escape
 from attnviz.ui.sidebar import model_sidebar
@@ -23,6 +24,9 @@ st.text_area(
 )
 ui.remember_text()
 lm.first_load_notice(choice.name)
+if pair.is_seq2seq(choice.name):  # encoder–decoder: a target text and three kinds of attention instead
+    pair.inspect_pair(st.session_state["text"], choice)
+    st.stop()
 analysis = run_analysis(st.session_state["text"], choice)
 if analysis is None:
     st.stop()

@@ -119,3 +119,11 @@ def smollm2():
     import attnviz
 
     return attnviz.load_model("smollm2")
+
+
+@pytest.fixture(scope="session")
+def tiny_bart_dir(tmp_path_factory) -> Path:
+    """A random 2+2-layer BART (encoder–decoder) and its tokenizer, saved with save_pretrained."""
+    from tests.decoders import write_tiny_seq2seq
+
+    return write_tiny_seq2seq(tmp_path_factory.mktemp("tiny_bart"), "bart")

@@ -48,3 +48,29 @@ def write_tiny_decoder(path: Path, arch: str, seed: int = 0) -> Path:
     model.save_pretrained(path, safe_serialization=True)
     tokenizer.save_pretrained(path)
     return path
+
+
+def write_tiny_seq2seq(path: Path, arch: str, seed: int = 0) -> Path:
+    """Save a random encoder–decoder ``arch`` ("bart", "t5" or "marian"), 2 encoder and 2 decoder layers of 4 heads
+    (T5: 3 decoder layers, so a test sees encoder and decoder counted apart), and the byte-level tokenizer."""
+    import torch
+    from transformers import (BartConfig, BartForConditionalGeneration, MarianConfig, MarianMTModel, T5Config,
+                              T5ForConditionalGeneration)
+
+    torch.manual_seed(seed)
+    tokenizer = tiny_tokenizer()
+    ids = {"pad_token_id": 0, "eos_token_id": 0, "bos_token_id": 0, "decoder_start_token_id": 0}
+    vocab = len(tokenizer)
+    if arch == "t5":
+        model = T5ForConditionalGeneration(T5Config(
+            vocab_size=vocab, d_model=32, d_kv=8, d_ff=64, num_layers=2, num_decoder_layers=3, num_heads=4, **ids))
+    else:
+        config_class, model_class = (BartConfig, BartForConditionalGeneration) if arch == "bart" else (
+            MarianConfig, MarianMTModel)
+        model = model_class(config_class(
+            vocab_size=vocab, d_model=32, encoder_layers=2, decoder_layers=2, encoder_attention_heads=4,
+            decoder_attention_heads=4, encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=128, **ids))
+    path.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(path, safe_serialization=True)
+    tokenizer.save_pretrained(path)
+    return path

@@ -84,3 +84,26 @@ def test_model_qkv_runs_the_one_validated_forward_pass(tiny_classifier, monkeypa
     monkeypatch.setattr(extraction, "_forward", lambda *a, **k: calls.append(1) or real(*a, **k))
     m = model_qkv(tiny_classifier, "the cat sat")
     assert calls == [1] and m.q.shape[:2] == (2, 4)
+
+
+@pytest.mark.parametrize(("fields", "expected"), [
+    ({"encoder_layers": 6, "decoder_layers": 3}, (6, 3)),  # BART, Marian
+    ({"num_layers": 4, "num_decoder_layers": 2}, (4, 2)),  # T5
+    ({"num_layers": 4, "num_decoder_layers": None}, (4, 4)),  # T5 leaves it unset when both are equal
+], ids=["bart", "t5", "t5-equal"])
+def test_seq2seq_layers_reads_both_config_spellings(fields, expected):
+    from types import SimpleNamespace
+
+    from attnviz.architectures import seq2seq_layers
+
+    assert seq2seq_layers(SimpleNamespace(**fields)) == expected
+
+
+def test_seq2seq_layers_without_counts_says_what_is_missing():
+    from types import SimpleNamespace
+
+    from attnviz.architectures import seq2seq_layers
+    from attnviz.errors import UnsupportedModelError
+
+    with pytest.raises(UnsupportedModelError, match="encoder_layers"):
+        seq2seq_layers(SimpleNamespace())

@@ -7,7 +7,7 @@ import pytest
 import attnviz
 from attnviz.attribution import METHODS, rank_agreement, rank_correlation
 from attnviz.errors import InputError
-from attnviz.types import Token
+from tests.hand_tokens import bert_tokens
 
 
 def _complete(attribution):
@@ -98,8 +98,7 @@ def test_rank_correlation_of_a_constant_is_nan():
 
 
 def test_rank_agreement_leaves_special_tokens_out():
-    tokens = (Token("[CLS]", None, None, True), Token("a", 0, 1, False), Token("b", 2, 3, False),
-              Token("c", 4, 5, False), Token("[SEP]", None, None, True))
+    tokens = bert_tokens("a b c", "a", "b", "c")
     # The special tokens alone would reverse the order; without them the words agree perfectly.
     scores = {"x": np.array([9.0, 1, 2, 3, -9]), "y": np.array([-9.0, 10, 20, 30, 9])}
     assert rank_agreement(scores, tokens) == {("x", "y"): pytest.approx(1.0)}

@@ -64,3 +64,13 @@ def test_decoder_bench_json_reports_every_figure(tmp_path):
     row = json.loads(out.splitlines()[-1])
     assert row["first_load_s"] is None and 16 < row["long_tokens"] <= 32
     assert row["rss_peak_mb"] >= row["rss_idle_mb"] > 0 and row["forward_s"] > 0 and row["figures_s"] > 0
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in (ROOT / "bench").glob("*.py")
+                                          if "__main__" in p.read_text(encoding="utf-8")))
+def test_bench_script_imports_and_parses_its_arguments(script):
+    """Every benchmark's imports resolve (a helper it imports may have moved) and its --help works."""
+    done = subprocess.run([sys.executable, f"bench/{script}", "--help"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "usage:" in done.stdout

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from attnviz.attention_math import ShapeError, multi_head_steps
-from attnviz.teaching.block import (kv_cache_step, rope, rope_scores_by_distance, rotate_half, sinusoidal_positions,
+from attnviz.attention_math import ShapeError
+from attnviz.teaching.block import (kv_cache_step, multi_head_steps, rope, rope_scores_by_distance, rotate_half, sinusoidal_positions,
                                 split_heads)
 
 

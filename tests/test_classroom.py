@@ -60,10 +60,9 @@ def test_inspect_question_answer_is_the_largest_weight():
 
 def test_inspect_question_on_the_tiny_model(tiny_classifier):
     from attnviz.analysis import analyze
-    from attnviz.classroom.questions import model_inspect_question
 
     a = analyze("the cat sat on the mat", tiny_classifier)
-    q = model_inspect_question("the cat sat on the mat", tiny_classifier, 1, 3, 2)
+    q = inspect_question(a, 1, 3, 2)
     assert q.correct == int(np.argmax(a.attentions[1, 3, 2])) and len(q.choices) == a.n_tokens
 
 

@@ -7,14 +7,9 @@ import pytest
 
 from attnviz.export import head_csv, long_csv, safe_cell, to_json
 from attnviz.types import Token
+from tests.hand_tokens import bert_tokens
 
-TOKENS = (
-    Token("[CLS]", None, None, True),
-    Token("=SUM(A1)", 0, 8, False),
-    Token("+1", 9, 11, False),
-    Token("the", 12, 15, False),
-    Token("[SEP]", None, None, True),
-)
+TOKENS = bert_tokens("=SUM(A1) +1 the", "=SUM(A1)", "+1", "the")
 
 
 def _att(n=5):

@@ -57,3 +57,17 @@ def test_one_non_finite_weight_is_caught(bad):
     layer[0, 1, 2, 0] = bad
     with pytest.raises(AttentionError, match="NaN or infinity"):
         stack_attentions([_layer(), layer], 2)
+
+
+def _cross_layer(t=3, s=5, seed=0):
+    x = np.random.default_rng(seed).random((1, 2, t, s))
+    return x / x.sum(axis=-1, keepdims=True)
+
+
+def test_stack_attentions_takes_rectangular_cross_attention_only_when_asked():
+    att = stack_attentions([_cross_layer(), _cross_layer(seed=1)], 2, square=False)
+    assert att.shape == (2, 2, 3, 5)
+    with pytest.raises(AttentionError, match="tokens, tokens"):
+        stack_attentions([_cross_layer()], 1)
+    with pytest.raises(AttentionError, match="target tokens, source tokens"):
+        stack_attentions([_cross_layer(), _cross_layer(s=4)], 2, square=False)

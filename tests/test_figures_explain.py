@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from attnviz import figures_explain
-from attnviz.types import Prediction, Token
+from attnviz.types import Prediction
+from tests.hand_tokens import bert_tokens
 
-TOKENS = (Token("[CLS]", None, None, True), Token("the", 0, 3, False), Token("<b>", 4, 7, False),
-          Token("the", 8, 11, False), Token("[SEP]", None, None, True))
+TOKENS = bert_tokens("the <b> the", "the", "<b>", "the")
 
 
 def test_token_bars_one_panel_per_score_with_duplicate_ticks_and_colours():

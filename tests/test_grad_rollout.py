@@ -4,15 +4,13 @@ import numpy as np
 import pytest
 
 import attnviz
-from attnviz.grad_rollout import weighted_rollout
+from attnviz.grad_rollout import accumulate
 from attnviz.loading import LoadedModel
 from tests.test_value_norms import TEXT, _tiny_causal
 
 
 def _direct(model, ids, pick):
     """Chefer et al. 2021 written out: retain_grad on each attention, one backward, loops over layers and heads."""
-    import torch
-
     out = model(input_ids=ids, output_attentions=True)
     for a in out.attentions:
         a.retain_grad()
@@ -73,14 +71,11 @@ def test_grad_rollout_of_a_causal_lm_reads_the_last_token(tiny_classifier):
     np.testing.assert_allclose(result.scores, expected[-1], rtol=1e-5, atol=1e-8)
 
 
-def test_weighted_rollout_pure_cases():
-    att = np.full((2, 3, 4, 4), 0.25)
-    np.testing.assert_allclose(weighted_rollout(att, np.zeros_like(att)), np.eye(4))
-    np.testing.assert_allclose(weighted_rollout(att, -np.ones_like(att)), np.eye(4))  # all negative: dropped
-    one = weighted_rollout(att[:1], np.ones_like(att[:1]))
-    np.testing.assert_allclose(one, np.eye(4) + 0.25)
-    with pytest.raises(ValueError):
-        weighted_rollout(att, att[:1])
+def test_accumulate_pure_cases():
+    np.testing.assert_allclose(accumulate(np.zeros((2, 4, 4))), np.eye(4))  # nothing mixed: every token its own
+    np.testing.assert_allclose(accumulate(np.full((1, 4, 4), 0.25)), np.eye(4) + 0.25)
+    two = accumulate(np.stack([np.eye(4), np.full((4, 4), 0.25)]))  # R = I + I·I = 2I, then 2I + Ā·2I
+    np.testing.assert_allclose(two, 2 * np.eye(4) + 0.5)
 
 
 def test_grad_rollout_rejects_bad_lm_target(tiny_classifier):

@@ -6,14 +6,9 @@ import pytest
 import attnviz
 from attnviz.head_stats import attention_statistics, is_punctuation
 from attnviz.types import Token
+from tests.hand_tokens import bert_tokens
 
-TOKENS = (
-    Token("[CLS]", None, None, True),
-    Token("the", 0, 3, False),
-    Token("cat", 4, 7, False),
-    Token(",", 7, 8, False),
-    Token("[SEP]", None, None, True),
-)
+TOKENS = bert_tokens("the cat,", "the", "cat", ",")
 N = len(TOKENS)
 
 

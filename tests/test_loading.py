@@ -111,3 +111,8 @@ def test_import_attnviz_leaves_streamlit_and_torch_out():
     code = "import sys, attnviz; print('streamlit' in sys.modules, 'torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_model_kind_of_an_encoder_decoder_is_seq2seq():
+    assert model_kind(["BartForConditionalGeneration"], False, is_encoder_decoder=True) == "seq2seq"
+    assert model_kind(["BartForConditionalGeneration"], False) == "encoder"

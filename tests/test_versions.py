@@ -34,3 +34,21 @@ def test_python_floor_covers_hashlib_file_digest():
     declared = re.search(r'requires-python\s*=\s*">=([\d.]+)"', (ROOT / "pyproject.toml").read_text()).group(1)
     assert "hashlib.file_digest" in CODE and Version(declared) >= Version("3.11")
     assert "Python 3.11+" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _warns_from(module: str):
+    """A function whose DeprecationWarning is attributed to ``module``, as the warnings machinery sees it."""
+    namespace = {"__name__": module}
+    exec("import warnings\ndef call():\n    warnings.warn('old API', DeprecationWarning)\n", namespace)
+    return namespace["call"]
+
+
+def test_a_deprecation_from_our_own_code_fails_the_test():
+    # pytest.ini turns them into errors: version drift shows in the tests, not in production.
+    with pytest.raises(DeprecationWarning, match="old API"):
+        _warns_from("attnviz.some_module")()
+
+
+def test_a_deprecation_inside_a_dependency_stays_a_visible_warning():
+    with pytest.warns(DeprecationWarning, match="old API"):
+        _warns_from("some_dependency.module")()

@@ -11,11 +11,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from attnviz.analysis import analyze
 from attnviz.teaching.answers import DEFAULT_TOLERANCE
 from attnviz.attention_math import AttentionSteps, causal_mask, format_number, sdpa_steps
 from attnviz.classroom.store import ClassroomError
-from attnviz.loading import LoadedModel
 from attnviz.teaching.examples import EXAMPLE_TITLES, example
 from attnviz.teaching.cells import cell_shape, cell_work
 from attnviz.types import Analysis
@@ -109,10 +107,6 @@ def inspect_question(analysis: Analysis, layer: int, head: int, query: int) -> Q
                     explanation=f"Row {query} of layer {layer}, head {head}: the largest weights are {top}.",
                     source={"text": analysis.text, "model": analysis.model_name, "layer": layer, "head": head,
                             "query": query})
-
-
-def model_inspect_question(text: str, model: LoadedModel, layer: int, head: int, query: int) -> Question:
-    return inspect_question(analyze(text, model), layer, head, query)
 
 
 def open_question(labels: tuple[str, ...], model_name: str) -> Question:

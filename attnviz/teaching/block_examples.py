@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-STAGE_IDS = ("multihead", "rope", "gqa", "kv_cache", "cross", "model")
 STAGE_TITLES = {
     "multihead": "Multi-head: split → heads → concat → W_O",
     "rope": "Positions: sinusoidal and RoPE",
@@ -15,6 +14,7 @@ STAGE_TITLES = {
     "cross": "Cross-attention: translation (toy numbers)",
     "model": "Real model: a whole layer's attention block",
 }
+STAGE_IDS = tuple(STAGE_TITLES)  # in the order the page offers them
 # The source articles' slip, quoted so the page can diagnose it next to the numbers that refute it.
 ARTICLE_CLAIM = "the weighted sum O contains the predicted probability of each target word"
 

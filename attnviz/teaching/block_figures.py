@@ -15,20 +15,35 @@ def _escape(label: str) -> str:
 
 
 def heads_figure(weights: np.ndarray, query_labels, key_labels, titles) -> go.Figure:
-    """float[heads, queries, keys] as one panel per head, query on y (top to bottom), key on x, weights 0..1."""
+    """float[heads, queries, keys] as one panel per head, query on y (top to bottom), key on x, weights 0..1.
+
+    Up to four heads side by side; more (a real model's 9 or 12) wrap three to a row, so no panel is a sliver.
+    Query labels only on each row's first panel; numbers in the cells only for toy sizes (≤ 8 keys).
+    """
     n_heads, n_q, n_k = weights.shape
-    fig = make_subplots(1, n_heads, subplot_titles=[_escape(t) for t in titles], horizontal_spacing=0.06)
+    n_cols = n_heads if n_heads <= 4 else 3
+    n_rows = -(-n_heads // n_cols)
+    fig = make_subplots(n_rows, n_cols, subplot_titles=[_escape(t) for t in titles], horizontal_spacing=0.04,
+                        vertical_spacing=min(0.5 / n_rows, 0.2))
     qt, kt = [_escape(s) for s in query_labels], [_escape(s) for s in key_labels]
+    numbers = n_k <= 8
     for h in range(n_heads):
+        row, col = h // n_cols + 1, h % n_cols + 1
+        cells = dict(text=np.round(weights[h], 2), texttemplate="%{text}") if numbers else {}
         fig.add_trace(go.Heatmap(z=weights[h], x=np.arange(n_k), y=np.arange(n_q), zmin=0, zmax=1,
-                                 colorscale=weight_colorscale(), showscale=h == n_heads - 1,
-                                 text=np.round(weights[h], 2), texttemplate="%{text}",
+                                 colorscale=weight_colorscale(), showscale=h == n_heads - 1, **cells,
                                  hovertemplate="query %{y} → key %{x}<br>weight %{z:.3f}<extra></extra>"),
-                      1, h + 1)
-        fig.update_xaxes(tickvals=list(range(n_k)), ticktext=kt, title_text=KEY_AXIS, row=1, col=h + 1)
-        fig.update_yaxes(tickvals=list(range(n_q)), ticktext=qt, autorange="reversed", row=1, col=h + 1)
-    fig.update_yaxes(title_text=QUERY_AXIS, row=1, col=1)
-    fig.update_layout(height=int(max(300, 120 + 34 * n_q)), margin=dict(l=10, r=10, t=50, b=10))
+                      row, col)
+        # Past two panels the full axis title is wider than a panel and the titles run into each other.
+        # Between rows a key title would sit in the panel below: only the last row has one.
+        key_title = (KEY_AXIS if n_heads <= 2 else "key") if row == n_rows else None
+        fig.update_xaxes(tickvals=list(range(n_k)), ticktext=kt, title_text=key_title, row=row, col=col)
+        fig.update_yaxes(tickvals=list(range(n_q)), ticktext=qt if col == 1 else [""] * n_q, autorange="reversed",
+                         row=row, col=col)
+    for row in range(1, n_rows + 1):
+        fig.update_yaxes(title_text=QUERY_AXIS if n_rows == 1 else "query", row=row, col=1)
+    panel = int(max(300, 120 + 34 * n_q)) if n_rows == 1 else int(max(320, 180 + 18 * n_q))
+    fig.update_layout(height=panel * n_rows, margin=dict(l=10, r=10, t=50, b=10))
     return fig
 
 

@@ -9,7 +9,6 @@ import numpy as np
 
 from attnviz.teaching.sdpa import ShapeError, dims, format_number, sdpa_steps, softmax
 
-EXAMPLE_IDS = ("clean", "article", "single", "sqrt_dk", "random", "model")
 EXAMPLE_TITLES = {
     "clean": "1. A small example to work by hand",
     "article": "2. The article's example, and what is wrong with it",
@@ -18,6 +17,7 @@ EXAMPLE_TITLES = {
     "random": "Random whole numbers (with a seed)",
     "model": "From the real model: one head's own q, k, v",
 }
+EXAMPLE_IDS = tuple(EXAMPLE_TITLES)  # in the order the page offers them
 MIN_TOKENS, MAX_TOKENS, MAX_DIMS = 2, 6, 8
 SATURATION_DIMS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth")

@@ -17,7 +17,7 @@ from attnviz.errors import InputError, UnsupportedModelError
 from attnviz.extraction import forward
 from attnviz.teaching.sdpa import AttentionSteps, sdpa_steps
 from attnviz.loading import LoadedModel
-from attnviz.tokens import clean_text, encode
+from attnviz.tokens import anything_dropped, clean_text, encode
 from attnviz.types import Token
 
 # Each step shows a table per token; more than this many keys is too much for a classroom screen.
@@ -40,6 +40,7 @@ class ModelQKV:
     attentions: np.ndarray  # float32[layers, heads, query, key], as the model returned them
     total_tokens: int
     chars_dropped: int = 0
+    truncated: bool = False  # tokens or characters were dropped (attnviz.tokens.anything_dropped)
 
     @property
     def n_layers(self) -> int:
@@ -52,10 +53,6 @@ class ModelQKV:
     @property
     def d_k(self) -> int:
         return int(self.q.shape[3])
-
-    @property
-    def truncated(self) -> bool:
-        return self.total_tokens > len(self.tokens) or self.chars_dropped > 0
 
 
 @dataclass(frozen=True)
@@ -119,7 +116,8 @@ def model_qkv(loaded: LoadedModel, text: str, max_tokens: int = MAX_TOKENS) -> M
             f"The model's q vectors have shape {q.shape[:3]} but its attention has {attentions.shape[:3]}; "
             "this architecture splits its heads in a way the worked example does not know."
         )
-    return ModelQKV(loaded.name, cleaned.text, enc.tokens, q, k, v, attentions, enc.total_tokens, cleaned.chars_dropped)
+    return ModelQKV(loaded.name, cleaned.text, enc.tokens, q, k, v, attentions, enc.total_tokens,
+                    cleaned.chars_dropped, anything_dropped(cleaned, enc))
 
 
 def recompute(m: ModelQKV, layer: int, head: int, query: int) -> Recomputed:

@@ -56,11 +56,6 @@ class AttentionSteps:
         """The name of the stage after scaling in tables and formulas: "unscaled" when scaling is switched off."""
         return "scaled" if self.scale else "unscaled"
 
-    @property
-    def weight_sums(self) -> np.ndarray:
-        """float64[queries]: each row of the weights adds up to this (1 up to rounding)."""
-        return self.weights.sum(axis=1)
-
     def steps(self) -> tuple[Step, ...]:
         """The stages in the order of the math; "masked" only when there is a mask."""
         # Imported here: the prose lives apart from the arrays and imports this module for its types.

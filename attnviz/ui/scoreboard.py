@@ -8,7 +8,7 @@ import streamlit as st
 
 from attnviz import figures_explain, figures_faithfulness
 from attnviz.attribution import METHODS as GRADIENT_METHODS
-from attnviz.scoreboard import METHODS, Scoreboard, method_scores, score_explanations
+from attnviz.scoreboard import METHODS, Scoreboard, method_scores, scoreboard
 from attnviz.types import Analysis
 from attnviz.ui.cache import get_attribution, get_model
 from attnviz.ui.run import model_labels, safely
@@ -54,7 +54,7 @@ def get_method_scores(method: str, text: str, model_name: str, labels: Labels, t
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def get_board(text: str, model_name: str, labels: Labels, target: str, scores: tuple) -> Scoreboard:
-    return score_explanations(text, dict(scores), target, get_model(model_name), dict(labels) or None)
+    return scoreboard(text, target, get_model(model_name), dict(labels) or None, scores=dict(scores))
 
 
 @st.cache_data(max_entries=16, show_spinner="Weighing attention by the size of each value vector…")

@@ -8,7 +8,7 @@ import streamlit as st
 
 from attnviz.teaching import block_examples as bp
 from attnviz.attention_math import ShapeError, format_number
-from attnviz.teaching.block import (MultiHeadSteps, kv_cache_step, multi_head_steps, rope_scores_by_distance,
+from attnviz.teaching.block import (MultiHeadSteps, kv_cache_step, multi_head_steps, rope, rope_scores_by_distance,
                                 sinusoidal_positions, source_code)
 from attnviz.teaching.block_real_model import MATCH_TOLERANCE, recompute_block
 from attnviz.teaching.block_figures import distance_figure, heads_figure, rope_rotation_figure
@@ -17,11 +17,13 @@ from attnviz.ui.run import safely
 from attnviz.ui.sidebar import ModelChoice
 from attnviz.ui.state import presentation
 from attnviz.ui.text import md_escape
-from attnviz.ui.worked_tables import indexed
+from attnviz.ui.worked_checks import Answer, answer_form
+from attnviz.ui.worked_tables import Axes, indexed
 
 ONE_HEAD = "one_head"
 STAGES = (ONE_HEAD, *bp.STAGE_IDS)
 STAGE_TITLES = {ONE_HEAD: "One head: softmax(QKᵀ/√d_k)V", **bp.STAGE_TITLES}
+TABLE_CELLS = 120  # up to this many cells a static table (toy numbers); beyond, a scrollable grid
 MH_STEPS = {"project": "1. Q, K, V = X·W", "split": "2. split into heads", "heads": "3. each head attends",
             "concat": "4. concatenate", "output": "5. · W_O"}
 
@@ -47,16 +49,21 @@ def show_stage(stage: str, choice: ModelChoice) -> None:
 def _table(name: str, m: np.ndarray, rows, cols, place=st) -> None:
     frame = pd.DataFrame(np.asarray(m), index=list(rows), columns=list(cols))
     place.markdown(f"**{md_escape(name)}** · {m.shape[0]}×{m.shape[1]}")
-    if m.size <= 120:
+    if m.size <= TABLE_CELLS:
         place.table(frame.map(format_number))
     else:  # a real model's matrices: scrollable, still the float64 values behind every cell
         place.dataframe(frame.style.format("{:.4f}"), height=260)
 
 
 def _tables(items) -> None:
-    """Side by side on a laptop; one under another in presentation mode, so nothing is squeezed."""
-    places = ([st.container() for _ in items] if presentation()
-              else st.columns(len(items)))
+    """Side by side on a laptop (a real model's wide matrices two to a row); one under another in presentation
+    mode, so nothing is squeezed."""
+    if presentation():
+        places = [st.container() for _ in items]
+    elif any(m.size > TABLE_CELLS for _, m, _, _ in items):
+        places = [place for i in range(0, len(items), 2) for place in st.columns(2)][: len(items)]
+    else:
+        places = st.columns(len(items))
     for place, (name, m, rows, cols) in zip(places, items):
         _table(name, m, rows, cols, place)
 
@@ -87,11 +94,16 @@ def _multihead() -> None:
     s = _compute(ex, _edited_x(ex, "we_mh_x"), causal=causal)
     if s is None:
         return
-    show_heads(s, indexed(ex.tokens), indexed(ex.tokens), "we_mh_step", "we_mh_fig")
+    names = indexed(ex.tokens)
+    show_heads(s, names, names, "we_mh_step", "we_mh_fig", ex)
+    axes = Axes(names, names)
+    answer_form("we_mh", [Answer("concat", "concat = [head_0 | head_1]", s.concat, "query", "dim", axes),
+                          Answer("output", "output = concat · W_O", s.output, "query", "dim", axes)])
 
 
-def show_heads(s: MultiHeadSteps, q_names, k_names, step_key: str, fig_key: str) -> None:
-    """The five steps of multi-head attention for ``s``, one at a time."""
+def show_heads(s: MultiHeadSteps, q_names, k_names, step_key: str, fig_key: str, ex: bp.BlockExample | None = None
+               ) -> None:
+    """The five steps of multi-head attention for ``s``, one at a time; a toy ``ex`` also shows its weights."""
     step = st.radio("Step", list(MH_STEPS), format_func=MH_STEPS.get, key=step_key, horizontal=True)
     d_k, d_v = s.q.shape[2], s.v.shape[2]
     if step == "project":
@@ -99,6 +111,9 @@ def show_heads(s: MultiHeadSteps, q_names, k_names, step_key: str, fig_key: str)
         _tables([("X", s.x, q_names, _dims(s.x.shape[1])), ("Q = X·W_Q", s.q_proj, q_names, _dims(s.q_proj.shape[1])),
                  ("K = X·W_K", s.k_proj, k_names, _dims(s.k_proj.shape[1])),
                  ("V = X·W_V", s.v_proj, k_names, _dims(s.v_proj.shape[1]))])
+        if ex is not None:  # a toy's weights, so every projection can be multiplied out by hand
+            rows = _dims(s.x.shape[1])
+            _tables([(f"W_{n}", w, rows, _dims(w.shape[1])) for n, w in (("Q", ex.w_q), ("K", ex.w_k), ("V", ex.w_v))])
     elif step == "split":
         st.latex(rf"d_k = d_{{model}} / h = {s.q_proj.shape[1]} / {s.n_heads} = {d_k}:\ "
                  rf"\text{{head }} h \text{{ takes columns }} h\,d_k \ldots (h+1)\,d_k - 1")
@@ -118,8 +133,9 @@ def show_heads(s: MultiHeadSteps, q_names, k_names, step_key: str, fig_key: str)
         _tables([("concat", s.concat, q_names, cols)])
     else:
         st.latex(r"\text{output} = \text{concat}\cdot W_O")
-        _tables([("concat", s.concat, q_names, _dims(s.concat.shape[1])),
-                 ("output", s.output, q_names, _dims(s.output.shape[1]))])
+        _tables([("concat", s.concat, q_names, _dims(s.concat.shape[1]))]
+                + ([("W_O", ex.w_o, _dims(ex.w_o.shape[0]), _dims(ex.w_o.shape[1]))] if ex is not None else [])
+                + [("output", s.output, q_names, _dims(s.output.shape[1]))])
 
 
 def _rope() -> None:
@@ -145,6 +161,12 @@ def _rope() -> None:
     spread = max(float(np.ptp(np.diagonal(scores, o))) for o in range(-n + 1, n))
     st.success(f"Every diagonal is constant (largest spread along a diagonal: {spread:.1e}): after RoPE, q·k depends "
                "only on the distance i − j, not on where the two tokens are.")
+    positions = tuple(f"position {p}" for p in range(n))
+    rotated = rope(np.repeat(q[None], n, axis=0), np.arange(n), base)  # [positions, d]: q placed at each position
+    answer_form("we_rope", [
+        Answer("rotated_q", "rope(q, p), one row per position p", rotated, "query", "dim", Axes(positions, positions)),
+        Answer("scores", "scores rope(q, i) · rope(k, j) (row i, column j)", scores, "query", "key",
+               Axes(positions, positions))])
 
 
 def _gqa() -> None:
@@ -160,7 +182,16 @@ def _gqa() -> None:
     names = indexed(ex.tokens)
     st.plotly_chart(heads_figure(s.weights, names, names, [f"q head {h} · K/V {g}" for h, g in enumerate(s.kv_head)]),
                     key="we_gqa_fig")
-    _tables([(f"K of K/V head {g}", s.k[g], names, _dims(s.k.shape[2])) for g in range(s.n_kv_heads)])
+    st.caption("q and k after RoPE (base 10000), the numbers each head multiplies: weights = softmax(q·kᵀ/√d_k) "
+               "under the causal mask.")
+    _tables([(f"q of query head {h}", s.q[h], names, _dims(s.q.shape[2])) for h in (1, 2)]
+            + [(f"k of K/V head {g}", s.k[g], names, _dims(s.k.shape[2])) for g in range(s.n_kv_heads)])
+    axes = Axes(names, names)
+    answer_form("we_gqa", [
+        Answer("weights_head_1", f"weights of query head 1 (reads K/V head {s.kv_head[1]})", s.weights[1], "query",
+               "key", axes),
+        Answer("weights_head_2", f"weights of query head 2 (reads K/V head {s.kv_head[2]})", s.weights[2], "query",
+               "key", axes)])
 
 
 def _kv_cache() -> None:
@@ -177,6 +208,17 @@ def _kv_cache() -> None:
              ("last row of the full causal computation", step.full.weights[:, -1], [f"head {h}" for h in range(4)],
               names)])
     st.success(f"max |cached row − full last row| (weights and output) = {step.max_abs_diff:.1e}")
+    heads = tuple(f"head {h}" for h in range(step.new.n_heads))
+    reads = ", ".join(f"head {h} reads K/V head {g}" for h, g in enumerate(step.new.kv_head))
+    st.caption(f"What the new row is computed from: one new q per query head and the cached k of every token "
+               f"(after RoPE); {reads}.")
+    _tables([("new q, one row per query head", step.new.q[:, 0], heads, _dims(step.new.q.shape[2]))]
+            + [(f"cached k of K/V head {g}", step.new.k[g], names, _dims(step.new.k.shape[2]))
+               for g in range(step.new.n_kv_heads)])
+    answer_form("we_kv", [
+        Answer("new_weights", "the new token's weights, one row per head", new, "query", "key", Axes(heads, names)),
+        Answer("new_output", "the new token's output row (· W_O)", step.new.output, "query", "dim",
+               Axes(names[-1:], names))])
 
 
 def _cross() -> None:
@@ -189,6 +231,10 @@ def _cross() -> None:
     st.plotly_chart(heads_figure(s.weights, q_names, k_names, ["cross-attention: target queries × source keys"]),
                     key="we_cross_fig")
     _tables([("O = weights · V (one context vector per target word)", s.output, q_names, _dims(4))])
+    axes = Axes(q_names, k_names)
+    answer_form("we_cross", [Answer("weights", "weights (row = target word, column = source word)", s.weights[0],
+                                    "query", "key", axes),
+                             Answer("output", "O = weights · V", s.output, "query", "dim", axes)])
     st.warning(f"The article says “{bp.ARTICLE_CLAIM}”. It does not: each row of O is a context vector, a weighted "
                "average of the encoder's value rows (here 4 numbers, not one per word, and rows need not sum to 1). "
                "Probabilities over target words come only after a further projection to the vocabulary and a "
@@ -213,7 +259,11 @@ def _model(choice: ModelChoice) -> None:
             f"{s.q.shape[2]}, {kind}. The layer's own input (after its norm where it has one) went through "
             "multi_head_steps with the model's weights; the result is compared with the model's output projection, "
             "before the residual is added.")
-    line = f"max |multi_head_steps output − model's attention output| = {rec.max_abs_diff:.2e}"
+    line = (f"max |multi_head_steps output − model's attention output| = {rec.max_abs_diff:.2e}; "
+            f"relative to the largest output number ({rec.scale:.3g}): {rec.relative_diff:.2e}")
     (st.success if rec.matches else st.error)(f"{line} (bound {MATCH_TOLERANCE:g})")
+    if rec.scale > 1:
+        st.caption("The model computes in float32 (about 7 significant digits): on outputs larger than 1 its own "
+                   "rounding can exceed 1e-5 in absolute units, so the bound is 1e-5 of the largest output number.")
     names = indexed([t.text for t in rec.tokens])
     show_heads(s, names, names, "we_block_step", "we_block_fig")

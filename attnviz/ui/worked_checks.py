@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
 import streamlit as st
 
 from attnviz.teaching import examples
@@ -42,34 +46,55 @@ def article_audit() -> None:
     st.subheader("A corrected version that runs")
 
 
+@dataclass(frozen=True)
+class Answer:
+    """One matrix a student may type: ``expected`` is what the page computed, shown with ``axes`` names."""
+
+    name: str
+    label: str
+    expected: np.ndarray
+    rows: str  # "query", "key" or "dim", as in Table
+    cols: str
+    axes: Axes
+
+
 def check_my_answer(steps: AttentionSteps, axes: Axes) -> None:
     """The student types scores, weights and output; each is marked right or wrong, the first wrong cell named."""
+    answer_form("we", [Answer(name, label, getattr(steps, name), rows, cols, axes)
+                       for name, label, rows, cols in ANSWERS])
+
+
+def answer_form(prefix: str, answers: Sequence[Answer]) -> None:
+    """Check my answer for any stage: one box per matrix, each marked by check_answer, wrong cells in red.
+
+    Widget keys: ``{prefix}_answer_{name}`` per box, ``{prefix}_answer_tolerance``, button ``{prefix}_check``.
+    """
     st.subheader("Check my answer")
     st.caption(
         "Work out the example on paper, type what you got and press Check. Leave a box empty to skip it. "
         f"{FORMAT_HELP}"
     )
-    with st.form("we_answers", border=True):
-        cols = st.columns(len(ANSWERS))
-        for col, (name, label, _, _) in zip(cols, ANSWERS):
-            col.text_area(label, key=f"we_answer_{name}", height=120, placeholder="one row per line, e.g.\n1.5 -2\n0.25 3")
+    with st.form(f"{prefix}_answers", border=True):
+        for col, a in zip(st.columns(len(answers)), answers):
+            col.text_area(a.label, key=f"{prefix}_answer_{a.name}", height=120,
+                          placeholder="one row per line, e.g.\n1.5 -2\n0.25 3")
         tolerance = st.number_input("Tolerance (how far each number may be off)", 0.0, 10.0, DEFAULT_TOLERANCE,
-                                    step=0.005, format="%.3f", key="we_answer_tolerance")
-        submitted = st.form_submit_button("Check", key="we_check")
+                                    step=0.005, format="%.3f", key=f"{prefix}_answer_tolerance")
+        submitted = st.form_submit_button("Check", key=f"{prefix}_check")
     if not submitted:
         return
-    expected = {"scores": steps.scores, "weights": steps.weights, "output": steps.output}
-    answered = [a for a in ANSWERS if str(st.session_state.get(f"we_answer_{a[0]}") or "").strip()]
+    typed = {a.name: str(st.session_state.get(f"{prefix}_answer_{a.name}") or "") for a in answers}
+    answered = [a for a in answers if typed[a.name].strip()]
     if not answered:
-        st.info("Type at least one of the three matrices first.")
+        st.info(f"Type at least one of the {len(answers)} matrices first.")
         return
-    for name, label, rows, cols_kind in answered:
-        typed = str(st.session_state[f"we_answer_{name}"])
-        result = check_answer(name, typed, expected[name], float(tolerance))
-        (st.success if result.ok else st.error)(f"**{label}:** {result.message}")
+    for a in answered:
+        result = check_answer(a.name, typed[a.name], a.expected, float(tolerance))
+        (st.success if result.ok else st.error)(f"**{a.label}:** {result.message}")
         if result.wrong is not None and not result.ok:
-            st.caption(f"Your {name}, wrong cells in red:")
-            st.table(styled(Table(name, parse_matrix(typed), rows, cols_kind), axes, wrong=result.wrong, compact=False))
+            st.caption(f"Your {a.name}, wrong cells in red:")
+            table = Table(a.name, parse_matrix(typed[a.name]), a.rows, a.cols)
+            st.table(styled(table, a.axes, wrong=result.wrong, compact=False))
 
 
 def show_source() -> None:
