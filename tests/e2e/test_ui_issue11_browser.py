@@ -149,7 +149,8 @@ def test_on_a_phone_the_plotly_toolbar_never_covers_a_title(browser, app_url):
 
 def test_the_sidebar_names_the_home_page_and_lists_the_pages_in_the_home_pages_order(page, app_url):
     page.goto(app_url)
-    expect(page.locator(MAIN)).to_contain_text("look inside a transformer")
+    expect(page.locator(f"{MAIN} a[data-testid='stPageLink-NavLink']")).to_have_count(5)
+    expect(page.locator("[data-testid='stSidebarNav'] a")).to_have_count(6)
     wait_idle(page)
     # Each entry's text is its icon, then its name.
     sidebar = [t.strip().split("\n")[-1] for t in page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()]
