@@ -7,8 +7,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from attnviz import classification, next_token
-from attnviz.extraction import forward, forward_batch
+from attnviz import classification, compact, next_token
+from attnviz.extraction import ForwardResult, forward, forward_batch
 from attnviz.loading import LoadedModel, load_model
 from attnviz.tokens import anything_dropped, clean_text, encode
 from attnviz.types import Analysis, Prediction
@@ -22,13 +22,18 @@ def analyze(
     max_tokens: int | None = None,
     labels: Mapping[str, Sequence[str]] | None = None,
     head_mask: np.ndarray | None = None,
+    compact_bytes: int | None = None,
+    keep_layers: Sequence[int] = (0,),
 ) -> Analysis:
     """Analyse ``text`` with ``model`` (a loaded model, a name or folder, or None for the built-in one).
 
     ``labels`` maps label names to descriptions for zero-shot classification with bare encoders.
     ``head_mask`` is float[layers, heads], 0 switches a head off.
+    ``compact_bytes``: a causal model's attention larger than this many bytes is kept as an
+    ``attnviz.compact.LayerStore`` (statistics of every head, the full weights of ``keep_layers`` only, other
+    layers recomputed when asked for) instead of the full float32 array; None always keeps the full array.
     """
-    return analyze_many([text], model, max_tokens, labels, head_mask)[0]
+    return analyze_many([text], model, max_tokens, labels, head_mask, compact_bytes, keep_layers)[0]
 
 
 def analyze_many(
@@ -37,14 +42,32 @@ def analyze_many(
     max_tokens: int | None = None,
     labels: Mapping[str, Sequence[str]] | None = None,
     head_mask: np.ndarray | None = None,
+    compact_bytes: int | None = None,
+    keep_layers: Sequence[int] = (0,),
 ) -> tuple[Analysis, ...]:
-    """Analyse several texts in one padded forward pass; each Analysis is as ``analyze`` would give it."""
+    """Analyse several texts in one padded forward pass; each Analysis is as ``analyze`` would give it.
+
+    Texts kept compact (see ``analyze``) run one by one instead, each in its own reducing pass.
+    """
     loaded = _resolve(model)
     limit = loaded.max_tokens if max_tokens is None else max(2, min(int(max_tokens), loaded.max_tokens))
     cleaned = [clean_text(text) for text in texts]
     encodings = [encode(c.text, loaded.tokenizer, limit) for c in cleaned]
-    results = forward_batch(loaded, [enc.input_ids for enc in encodings], head_mask)
-    return tuple(_analysis(loaded, c, enc, r, labels) for c, enc, r in zip(cleaned, encodings, results))
+    cells = loaded.n_layers * loaded.n_heads * 4
+    compact_rows = {
+        i for i, enc in enumerate(encodings)
+        if compact_bytes is not None and head_mask is None and loaded.kind == "causal" and compact.supports(loaded)
+        and cells * len(enc.input_ids) ** 2 > compact_bytes
+    }
+    full_rows = [i for i in range(len(encodings)) if i not in compact_rows]
+    results: dict[int, ForwardResult] = {}
+    if full_rows:
+        batch = forward_batch(loaded, [encodings[i].input_ids for i in full_rows], head_mask)
+        results.update(zip(full_rows, batch))
+    for i in sorted(compact_rows):
+        store, logits = compact.forward_compact(loaded, encodings[i].input_ids, encodings[i].tokens, keep_layers)
+        results[i] = ForwardResult(store, logits, None, loaded.device)  # type: ignore[arg-type]
+    return tuple(_analysis(loaded, c, enc, results[i], labels) for i, (c, enc) in enumerate(zip(cleaned, encodings)))
 
 
 def _analysis(loaded: LoadedModel, cleaned, enc, result, labels) -> Analysis:
@@ -57,8 +80,9 @@ def _analysis(loaded: LoadedModel, cleaned, enc, result, labels) -> Analysis:
         label_map = dict(labels) if labels else classification.DEFAULT_LABELS
         if label_map:
             prediction = classification.zero_shot(result.hidden, label_embeddings(loaded, label_map))
-    # Read-only: the app shares one Analysis between sessions without copying it.
-    result.attentions.flags.writeable = False
+    # Read-only: the app shares one Analysis between sessions without copying it (a LayerStore's layers already are).
+    if isinstance(result.attentions, np.ndarray):
+        result.attentions.flags.writeable = False
     return Analysis(
         model_name=loaded.name,
         text=cleaned.text,

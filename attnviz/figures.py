@@ -15,6 +15,7 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from attnviz.compact import LayerStore
 from attnviz.types import Analysis, Prediction, Token
 
 COLORSCALE = "Viridis"
@@ -156,15 +157,18 @@ def block_mean(matrices: np.ndarray, size: int) -> np.ndarray:
     return pooled.reshape(*matrices.shape[:-2], size, size)
 
 
-def overview_grid(attentions: np.ndarray) -> tuple[np.ndarray, int]:
-    """Tile float[L, H, T, T] into one uint8 image with a one-cell gap between panels.
+def overview_grid(attentions: np.ndarray | LayerStore) -> tuple[np.ndarray, int]:
+    """Tile float[L, H, T, T] (or a LayerStore's block means) into one uint8 image with a one-cell gap between panels.
 
     Weights map to 0..250; 255 marks gaps. Returns the image and the panel size.
     """
     n_layers, n_heads, n, _ = attentions.shape
     panel = min(n, OVERVIEW_PANEL_MAX)
     stride = panel + 1
-    small = block_mean(np.asarray(attentions, dtype=np.float32), panel)
+    if isinstance(attentions, LayerStore):  # a long text: its heads were block-averaged during the forward pass
+        small = attentions.summary.overview.astype(np.float32)
+    else:
+        small = block_mean(np.asarray(attentions, dtype=np.float32), panel)
     quantised = np.rint(np.clip(small, 0.0, 1.0) * _QUANT_MAX).astype(np.uint8)
     padded = np.full((n_layers, n_heads, stride, stride), 255, dtype=np.uint8)
     padded[:, :, :panel, :panel] = quantised

@@ -26,11 +26,17 @@ def visible(token_text: str) -> str:
     return token_text.replace(" ", "␣").replace("\n", "↵").replace("\t", "⇥").replace("\r", "␍") or "∅"
 
 
+def choice_label(token_text: str, token_id: int | None) -> str:
+    """A next token as a user picks it: its visible text, and for a byte-level piece of a multi-byte character
+    (which decodes to U+FFFD on its own, so several look alike) the id that tells it apart."""
+    piece = "\ufffd" in token_text and token_id is not None
+    return visible(token_text) + (f" (byte piece, id {token_id})" if piece else "")
+
+
 def next_token_figure(prediction: Prediction) -> go.Figure:
     """Horizontal bars: the top-k next tokens (most probable on top), then the probability of every other token."""
     ids = prediction.token_ids or (None,) * len(prediction.labels)
-    # A byte-level piece of a multi-byte character decodes to U+FFFD on its own: the id tells such tokens apart.
-    shown = [visible(t) + (f" (byte piece, id {i})" if "\ufffd" in t and i is not None else "") for t, i in zip(prediction.labels, ids)]
+    shown = [choice_label(t, i) for t, i in zip(prediction.labels, ids)]
     labels = [html.escape(t, quote=False) for t in shown] + [REST]
     probs = [float(p) for p in prediction.probs] + [rest_probability(prediction)]
     positions = list(range(len(labels)))

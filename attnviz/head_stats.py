@@ -15,6 +15,7 @@ import numpy as np
 
 from attnviz.analysis import _resolve, analyze
 from attnviz.attribution import class_scores, label_setup
+from attnviz.compact import LayerStore
 from attnviz.errors import AttnvizError
 from attnviz.heads import row_masked_heads
 from attnviz.loading import LoadedModel
@@ -59,34 +60,65 @@ def is_punctuation(token: Token) -> bool:
 
 
 def attention_statistics(attentions: np.ndarray, tokens: Sequence[Token]) -> HeadStats:
-    """Statistics of attentions float[layers, heads, query, key] (importance left as None)."""
-    att = np.asarray(attentions, dtype=np.float64)
+    """Statistics of attentions float[layers, heads, query, key] (importance left as None).
+
+    One layer at a time, so the float64 working copy is one layer's, not the whole tensor's (2 GB at 1,024 tokens).
+    """
+    import torch
+
+    att = np.asarray(attentions)
     if att.ndim != 4 or att.shape[2] != att.shape[3] or att.shape[3] != len(tokens):
         raise ValueError(f"attentions {att.shape} do not match {len(tokens)} tokens")
-    n = att.shape[-1]
-    special = np.array([t.special for t in tokens], dtype=np.float64)  # [key]
-    punct = np.array([is_punctuation(t) for t in tokens], dtype=np.float64)  # [key]
-    positions = np.arange(n)
-    distance = np.abs(positions[:, None] - positions[None, :])  # [query, key]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        plogp = np.where(att > 0, att * np.log2(np.where(att > 0, att, 1.0)), 0.0)
-    empty = np.zeros(att.shape[:2])
-    # Offset -1 is the key just before each query (rows 1..T-1), +1 the key just after (rows 0..T-2).
-    previous = np.diagonal(att, offset=-1, axis1=2, axis2=3).mean(axis=-1) if n > 1 else empty
-    following = np.diagonal(att, offset=1, axis1=2, axis2=3).mean(axis=-1) if n > 1 else empty
-    return HeadStats(
-        entropy=-plogp.sum(axis=-1).mean(axis=-1),
-        special_share=(att @ special).mean(axis=-1),
-        punctuation_share=(att @ punct).mean(axis=-1),
-        mean_distance=(att * distance).sum(axis=-1).mean(axis=-1),
-        previous_token=previous,
-        next_token=following,
-    )
+    keys = key_features(tokens)
+    per_layer = [layer_statistics(torch.from_numpy(np.array(a, dtype=np.float64)), keys) for a in att]
+    return HeadStats(**{name: np.stack([layer[name] for layer in per_layer]) for name in STAT_NAMES})
+
+
+STAT_NAMES = ("entropy", "special_share", "punctuation_share", "mean_distance", "previous_token", "next_token")
+
+
+def key_features(tokens: Sequence[Token]) -> Any:
+    """torch float64[query·key, 5]: the weights that turn one head's flattened attention into the means below.
+
+    Columns: special key, punctuation key, |query − key|, key = query − 1, key = query + 1, each divided by the
+    number of rows it is a mean over, so ``flat_attention @ weights`` gives each statistic but entropy at once
+    (one matrix product per layer instead of five passes over T² weights).
+    """
+    import torch
+
+    n = len(tokens)
+    special = torch.tensor([float(t.special) for t in tokens], dtype=torch.float64)
+    punct = torch.tensor([float(is_punctuation(t)) for t in tokens], dtype=torch.float64)
+    positions = torch.arange(n, dtype=torch.float64)
+    rows = max(n - 1, 1)
+    columns = [
+        special.expand(n, n) / n,
+        punct.expand(n, n) / n,
+        (positions[:, None] - positions[None, :]).abs() / n,
+        torch.diag(torch.ones(max(n - 1, 0), dtype=torch.float64), -1) / rows,  # 1 at [q, q-1]
+        torch.diag(torch.ones(max(n - 1, 0), dtype=torch.float64), 1) / rows,  # 1 at [q, q+1]
+    ]
+    return torch.stack([c.reshape(-1) for c in columns], dim=1)
+
+
+def layer_statistics(att: Any, weights: Any) -> dict[str, np.ndarray]:
+    """Each statistic float64[heads] of one layer's attention, torch float[heads, query, key], in its dtype."""
+    import torch
+
+    n_heads, n = att.shape[0], att.shape[-1]
+    means = att.reshape(n_heads, n * n) @ weights.to(att.dtype)  # [H, 5]
+    entropy = torch.special.entr(att).sum(-1).mean(-1) / np.log(2.0)  # entr(p) = -p ln p, 0 at p = 0
+    values = dict(zip(STAT_NAMES[1:], means.T)) | {"entropy": entropy}
+    return {name: values[name].double().numpy() for name in STAT_NAMES}
 
 
 def head_statistics(analysis: Analysis, importance: np.ndarray | None = None) -> HeadStats:
     """Statistics of every head of ``analysis``, with ``importance`` float[layers, heads] attached if given."""
-    stats = attention_statistics(analysis.attentions, analysis.tokens)
+    att = analysis.attentions
+    if isinstance(att, LayerStore):  # a long text: reduced layer by layer during its forward pass
+        stats = HeadStats(**att.summary.head_stats)
+    else:
+        stats = attention_statistics(att, analysis.tokens)
     if importance is None:
         return stats
     values = np.asarray(importance, dtype=np.float64)

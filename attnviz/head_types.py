@@ -67,24 +67,41 @@ def detector_scores(attentions: np.ndarray, ids: Sequence[Any]) -> HeadTypes:
     att = np.asarray(attentions)
     if att.ndim != 4 or att.shape[2] != att.shape[3] or att.shape[3] != len(ids):
         raise ValueError(f"attentions {att.shape} do not match {len(ids)} token ids")
-    n_layers, n_heads, n, _ = att.shape
+    marks = detector_marks(ids)
+    per_layer = [layer_scores(a, marks) for a in att]
+    return HeadTypes(**{name: np.stack([layer[name] for layer in per_layer]) for name in TYPES})
+
+
+def detector_marks(ids: Sequence[Any]) -> np.ndarray:
+    """float64[query·key, 4]: "kept" (key 0 and the diagonal zeroed), then each pattern times it, flattened.
+
+    ``flat_attention @ marks`` gives Σ A and each Σ(A ⊙ P) of every head at once (one matrix product per layer).
+    """
+    n = len(ids)
     kept = np.ones((n, n))
     kept[:, 0] = 0.0
     np.fill_diagonal(kept, 0.0)
-    marks = {name: p * kept for name, p in patterns(ids).items()}
-    out = {name: np.zeros((n_layers, n_heads)) for name in TYPES}
-    for layer in range(n_layers):
-        a = att[layer]  # [H, T, T]
-        total = np.einsum("hqk,qk->h", a, kept, dtype=np.float64)
-        for name, p in marks.items():
-            hit = np.einsum("hqk,qk->h", a, p, dtype=np.float64)
-            out[name][layer] = np.divide(hit, total, out=np.zeros(n_heads), where=total > 0)
-        out["sink"][layer] = a[:, 1:, 0].mean(axis=-1, dtype=np.float64) if n > 1 else 0.0
-    return HeadTypes(**out)
+    found = patterns(ids)
+    return np.stack([kept.ravel()] + [(found[name] * kept).ravel() for name in TYPES[:-1]], axis=1)
+
+
+def layer_scores(a: np.ndarray, marks: np.ndarray) -> dict[str, np.ndarray]:
+    """Each head type float64[heads] of one layer's attention float[heads, query, key], in its dtype."""
+    n_heads, n = a.shape[0], a.shape[-1]
+    sums = (np.ascontiguousarray(a).reshape(n_heads, n * n) @ marks.astype(a.dtype, copy=False)).astype(np.float64)
+    total = sums[:, 0]
+    out = {name: np.divide(sums[:, i + 1], total, out=np.zeros(n_heads), where=total > 0)
+           for i, name in enumerate(TYPES[:-1])}
+    out["sink"] = a[:, 1:, 0].mean(axis=-1, dtype=np.float64) if n > 1 else np.zeros(n_heads)
+    return out
 
 
 def head_types(analysis: Analysis) -> HeadTypes:
     """Head types and sinks of every head of ``analysis`` (token ids compared; token texts if ids are absent)."""
+    from attnviz.compact import LayerStore
+
+    if isinstance(analysis.attentions, LayerStore):  # a long text: scored layer by layer during its forward pass
+        return HeadTypes(**analysis.attentions.summary.head_types)
     ids = analysis.input_ids if len(analysis.input_ids) == analysis.n_tokens else [t.text for t in analysis.tokens]
     return detector_scores(analysis.attentions, ids)
 

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from attnviz.compact import LayerStore
 from attnviz.types import Analysis
+
+
+def _store(source: Analysis | np.ndarray) -> LayerStore | None:
+    att = source.attentions if isinstance(source, Analysis) else source
+    return att if isinstance(att, LayerStore) else None
 
 
 def _attentions(source: Analysis | np.ndarray) -> np.ndarray:
@@ -25,6 +31,9 @@ def rollout(source: Analysis | np.ndarray, start_layer: int = 0) -> np.ndarray:
 
     ``source`` is an ``Analysis`` or attentions float[layers, heads, query, key]. Each row sums to 1.
     """
+    store = _store(source)
+    if store is not None and start_layer == 0:  # a long text: rolled out during its forward pass
+        return store.summary.rollout.copy()
     att = _attentions(source)
     n_layers, _, n, _ = att.shape
     if not 0 <= start_layer < n_layers:
@@ -41,5 +50,11 @@ def rollout(source: Analysis | np.ndarray, start_layer: int = 0) -> np.ndarray:
 
 def raw_attention(source: Analysis | np.ndarray, query: int = 0, layer: int = -1) -> np.ndarray:
     """Attention float64[key] of token ``query`` in ``layer`` (default: the first token in the last layer), mean over heads."""
+    store = _store(source)
+    if store is not None:
+        n = store.shape[-1]
+        if query % n in (0, n - 1):  # a long text keeps every head's first and last rows
+            return store.summary.edge_rows[layer, :, 0 if query % n == 0 else 1].astype(np.float64).mean(axis=0)
+        return store[layer][:, query, :].astype(np.float64).mean(axis=0)
     att = _attentions(source)
     return att[layer, :, query, :].astype(np.float64).mean(axis=0)

@@ -45,13 +45,15 @@ class Analysis:
     """Everything one forward pass yields for a text.
 
     ``attentions`` is float32[layers, heads, query, key]: row i is how query token i spreads its
-    attention over the key tokens, so every row sums to 1.
+    attention over the key tokens, so every row sums to 1. For a long text analysed with ``compact_bytes`` it is
+    an ``attnviz.compact.LayerStore`` instead: indexed by layer first (``[l]``, ``[l, h]``) it gives the same
+    arrays, and it holds every head's statistics (see that module).
     """
 
     model_name: str
     text: str
     tokens: tuple[Token, ...]
-    attentions: np.ndarray
+    attentions: np.ndarray  # or attnviz.compact.LayerStore (long texts, see above)
     prediction: Prediction | None
     truncated: bool
     total_tokens: int

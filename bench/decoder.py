@@ -4,9 +4,12 @@ Run from the repository root:  python bench/decoder.py [--json] [--model smollm2
 
   first_load_s   load_model in a fresh process with an empty cache folder (includes the GGUF conversion)
   later_load_s   load_model in a fresh process once the converted weights are cached (imports included)
+  *_only_s       the same without importing torch and transformers (what a server that has loaded a model pays)
   forward_s      the model's own forward pass with attentions at --short tokens (the floor), median
   analyze_s      attnviz.analyze at --short tokens, median
   figures_s      every figure Inspect draws for it (next token, selected head, overview, one average, head types)
+  long_forward_s / long_analyze_s   at --long tokens: the bare forward with attentions, and analyze as the app runs
+                 it (kept layer by layer, attnviz.compact) with head types and every Inspect figure
   rss_idle_mb / rss_peak_mb / rss_after_mb   process memory with the model loaded, at most during one analysis of
                  --long tokens (head types and figures included), and once that analysis is dropped
 """
@@ -19,19 +22,26 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-_LOAD = "import time; t = time.perf_counter(); import attnviz; attnviz.load_model({!r}); print(time.perf_counter() - t)"
+# Seconds for the imports a server has already done once it has loaded any model, then for load_model itself.
+_LOAD = (
+    "import time; t = time.perf_counter(); import attnviz, transformers; from transformers import LlamaForCausalLM; "
+    "i = time.perf_counter(); attnviz.load_model({!r}); print(i - t, time.perf_counter() - i)"
+)
 
 
-def load_seconds(model: str, cache_dir: str) -> float:
+def load_seconds(model: str, cache_dir: str) -> tuple[float, float]:
+    """(imports, load_model) seconds in a fresh process."""
     env = dict(os.environ, ATTNVIZ_CACHE_DIR=cache_dir)
     out = subprocess.run([sys.executable, "-c", _LOAD.format(model)], cwd=ROOT, env=env, capture_output=True,
                          text=True, check=True).stdout
-    return float(out.split()[-1])
+    imports, load = out.split()[-2:]
+    return float(imports), float(load)
 
 
 def rss_mb() -> float:
@@ -67,12 +77,15 @@ def main() -> None:
 
     from bench import forward_only, median_time, text_of  # bench/bench.py, next to this script
 
-    row: dict[str, float | None] = {"first_load_s": None}
+    row: dict[str, float | None] = {"first_load_s": None, "first_load_only_s": None}
     if not args.skip_first_load:
         with tempfile.TemporaryDirectory() as fresh:
-            row["first_load_s"] = load_seconds(args.model, fresh)
-    load_seconds(args.model, os.environ.get("ATTNVIZ_CACHE_DIR", "") or str(Path.home() / ".cache/attnviz"))
-    row["later_load_s"] = load_seconds(args.model, os.environ.get("ATTNVIZ_CACHE_DIR", "") or str(Path.home() / ".cache/attnviz"))
+            imports, load = load_seconds(args.model, fresh)
+            row["first_load_s"], row["first_load_only_s"] = imports + load, load
+    cache = os.environ.get("ATTNVIZ_CACHE_DIR", "") or str(Path.home() / ".cache/attnviz")
+    load_seconds(args.model, cache)
+    imports, load = load_seconds(args.model, cache)
+    row["later_load_s"], row["later_load_only_s"] = imports + load, load
 
     import attnviz
 
@@ -85,21 +98,31 @@ def main() -> None:
     del analysis
     gc.collect()
     row["rss_idle_mb"] = rss_mb()
-    long = attnviz.analyze(text_of(args.long, model.tokenizer), model)
+    from attnviz.ui.cache import COMPACT_BYTES  # what the app keeps in full
+
+    long_text = text_of(args.long, model.tokenizer)
+    start = time.perf_counter()
+    long = attnviz.analyze(long_text, model, compact_bytes=COMPACT_BYTES)
     all_figures(long)
+    row["long_analyze_s"] = time.perf_counter() - start
     row["long_tokens"] = long.n_tokens
     del long
     gc.collect()
     row["rss_peak_mb"] = peak_mb()
     row["rss_after_mb"] = rss_mb()
+    row["long_forward_s"] = median_time(lambda: forward_only(model, long_text), 1)  # after: its peak is not ours
     if args.json:
         print(json.dumps(row))
         return
     ratio = (row["analyze_s"] + row["figures_s"]) / row["forward_s"]
-    first = f"{row['first_load_s']:.1f} s" if row["first_load_s"] is not None else "not measured"
-    print(f"model {model.name}: first load {first}, later load {row['later_load_s']:.1f} s")
+    first = (f"{row['first_load_s']:.1f} s ({row['first_load_only_s']:.1f} s after the imports)"
+             if row["first_load_s"] is not None else "not measured")
+    print(f"model {model.name}: first load {first}, later load {row['later_load_s']:.1f} s "
+          f"({row['later_load_only_s']:.1f} s after the imports)")
     print(f"{args.short} tokens: forward {row['forward_s'] * 1e3:.0f} ms, analyze {row['analyze_s'] * 1e3:.0f} ms, "
           f"figures {row['figures_s'] * 1e3:.0f} ms, (analyze+figures)/forward {ratio:.2f}")
+    print(f"{row['long_tokens']} tokens: analyze (compact) + figures {row['long_analyze_s']:.1f} s, bare forward with "
+          f"attentions {row['long_forward_s']:.1f} s, ratio {row['long_analyze_s'] / row['long_forward_s']:.2f}")
     print(f"{row['long_tokens']} tokens: RSS idle {row['rss_idle_mb']:.0f} MB, peak {row['rss_peak_mb']:.0f} MB, "
           f"after {row['rss_after_mb']:.0f} MB")
 

@@ -50,7 +50,8 @@ def test_inspect_induction_probe_finds_an_induction_head():
 def test_explain_smollm2_explains_the_next_token():
     at = _page("pages/3_Explain.py")
     assert not at.exception and not at.error
-    assert at.selectbox(key="explain_target").value == " Mary"
+    target = at.selectbox(key="explain_target")
+    assert isinstance(target.value, int) and target.options[0] == "␣Mary"  # a vocabulary id, shown as its text
     assert "logit of the next token ' Mary'" in _texts(at)
     at.button(key="measure_importance").click().run()  # head importance is measured on request, never on load
     assert not at.exception and not at.error
@@ -60,3 +61,22 @@ def test_explain_smollm2_explains_the_next_token():
     at.multiselect(key="ablate_layers").select(0).run()
     assert not at.exception and not at.error
     assert "9 of 270 heads off: p( Mary) 0.923 → " in _texts(at)
+
+
+def test_inspect_long_text_is_kept_layer_by_layer_and_another_layer_is_recomputed():
+    from attnviz.compact import LayerStore
+    from attnviz.ui.cache import get_analysis
+
+    long = " ".join(["the cat sat on the mat and looked at the dog"] * 30)  # ~330 tokens: past COMPACT_BYTES
+    at = open_page("pages/1_Inspect.py", {"model": attnviz.SMOLLM2_NAME, "text": long}, timeout=300)
+    assert not at.exception and not at.error
+    analysis = get_analysis(long, attnviz.SMOLLM2_NAME)
+    assert isinstance(analysis.attentions, LayerStore) and not analysis.attentions.holds(12)
+    at.selectbox(key="layer").set_value(12).run(timeout=300)
+    assert not at.exception and not at.error
+    assert analysis.attentions.holds(12)
+    n = analysis.n_tokens
+    heads = [c for c in _charts(at).values() if c["data"][0].get("type") == "heatmap" and "Layer 12, head" in
+             c["layout"].get("title", {}).get("text", "")]
+    assert heads and heads[0]["data"][0]["z"]["shape"] == f"{n}, {n}"
+    assert "Strongest induction head" in _texts(at)

@@ -23,7 +23,7 @@ def first_load_notice(model_name: str) -> None:
     if converted is False:
         st.info(
             "First use of SmolLM2-135M on this machine: its weights are converted from the packaged GGUF file to "
-            "float32 once (about 30 s); later loads take a few seconds."
+            "float32 once (about 20 s); later loads take a few seconds."
         )
 
 

@@ -11,7 +11,7 @@ import streamlit as st
 from attnviz import figures, figures_explain
 from attnviz.attribution import METHODS, Attribution, rank_agreement
 from attnviz.compare import AttentionDifference, attention_difference
-from attnviz.figures_decoder import visible
+from attnviz.figures_decoder import choice_label
 from attnviz.head_stats import HeadStats, head_statistics
 from attnviz.head_types import head_types
 from attnviz.rollout import raw_attention, rollout
@@ -47,14 +47,22 @@ def safely(compute: Callable[[], T]) -> T | None:
     return run.safely(compute, "explaining this prediction")
 
 
-def target_selector(analysis: Analysis) -> str:
+def target_selector(analysis: Analysis) -> str | int:
+    """The class name to explain, or for a language model the next token's vocabulary id (byte-level pieces of a
+    character all decode to "�", so their texts cannot tell them apart; ``choice_label`` shows the id)."""
     prediction = analysis.prediction
     assert prediction is not None
+    if prediction.method == "next-token":
+        ids = list(prediction.token_ids)
+        if st.session_state.get("explain_target") not in ids:
+            st.session_state["explain_target"] = ids[0]
+        names = dict(zip(ids, prediction.labels))
+        picked = st.selectbox("Next token to explain", ids, key="explain_target",
+                              format_func=lambda i: choice_label(names[i], i))
+        return int(picked)
     labels = list(prediction.labels)
     if st.session_state.get("explain_target") not in labels:
         st.session_state["explain_target"] = prediction.top_label
-    if prediction.method == "next-token":
-        return str(st.selectbox("Next token to explain", labels, key="explain_target", format_func=visible))
     return str(st.selectbox("Class to explain", labels, key="explain_target"))
 
 
@@ -64,7 +72,7 @@ def method_selector() -> str:
     return str(st.radio("Gradient method", list(METHODS), format_func=METHODS.get, key="attr_method", horizontal=True))
 
 
-def attribution_section(analysis: Analysis, choice: ModelChoice, target: str, method: str) -> None:
+def attribution_section(analysis: Analysis, choice: ModelChoice, target: str | int, method: str) -> None:
     """Token bars for raw attention, rollout and gradients, and their rank agreement."""
     attribution = safely(
         lambda: get_attribution(analysis.text, choice.name, model_labels(choice), method, target)

@@ -6,6 +6,7 @@ import threading
 from typing import Any, Callable, Sequence
 
 from attnviz import export
+from attnviz.compact import LayerStore
 from attnviz.errors import BusyError
 from attnviz.types import Analysis
 
@@ -45,6 +46,11 @@ def text_export_button(column: Any, label: str, file_name: str, mime: str, shape
 def tensor_button(column: Any, analysis: Analysis) -> None:
     """The whole tensor as .npz: float32, or float16 when float32 would pass FLOAT32_LIMIT_BYTES."""
     att = analysis.attentions
+    if isinstance(att, LayerStore):
+        column.button("All (.npz)", key="dl_attention_all.npz", disabled=True, help=(
+            f"At {att.shape[-1]} tokens every layer and head is {att.size * 2 / 1e9:.1f} GB even in float16, kept here "
+            "one layer at a time: download a layer, or run attnviz.analyze in a notebook."))
+        return
     dtype = "float32" if att.size * 4 <= FLOAT32_LIMIT_BYTES else "float16"
     layers = list(range(att.shape[0]))
     column.download_button(

@@ -9,7 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from attnviz import export, figures
+from attnviz.compact import LayerStore
 from attnviz.ui import exports
+from attnviz.ui.cache import release_freed_memory
 from attnviz.views import apply_views
 from attnviz.tokens import token_strip, token_table
 from attnviz.types import Analysis
@@ -53,6 +55,11 @@ def head_selectors(analysis: Analysis) -> tuple[int, int]:
     left, right = st.columns(2)
     layer = left.selectbox("Layer", range(analysis.n_layers), key="layer")
     head = right.selectbox("Head", range(analysis.n_heads), key="head")
+    att = analysis.attentions
+    if isinstance(att, LayerStore) and not att.holds(int(layer)):
+        with st.spinner(f"Recomputing layer {layer}: a long text keeps one or two layers in full…"):
+            att.layer(int(layer))
+        release_freed_memory()
     return int(layer), int(head)
 
 
@@ -150,14 +157,14 @@ def downloads(analysis: Analysis, layer: int, head: int) -> None:
     head_col, layer_col, all_col = st.columns(3)
     cols = [head_col, head_col, layer_col, layer_col, all_col, all_col]
     items = [
-        ("Head CSV", f"attention_L{layer}_H{head}.csv", "text/csv", att[layer, head].shape,
+        ("Head CSV", f"attention_L{layer}_H{head}.csv", "text/csv", att.shape[2:],
          lambda: export.head_csv(att[layer, head], toks)),
-        ("Head JSON", f"attention_L{layer}_H{head}.json", "application/json", att[layer, head].shape,
-         lambda: export.to_json(att[layer : layer + 1, head : head + 1], toks, name, [layer])),
-        ("Layer CSV", f"attention_L{layer}.csv", "text/csv", att[layer].shape,
-         lambda: export.long_csv(att[layer : layer + 1], toks, layer)),
-        ("Layer JSON", f"attention_L{layer}.json", "application/json", att[layer].shape,
-         lambda: export.to_json(att[layer : layer + 1], toks, name, [layer])),
+        ("Head JSON", f"attention_L{layer}_H{head}.json", "application/json", att.shape[2:],
+         lambda: export.to_json(att[layer][None, head : head + 1], toks, name, [layer])),
+        ("Layer CSV", f"attention_L{layer}.csv", "text/csv", att.shape[1:],
+         lambda: export.long_csv(att[layer][None], toks, layer)),
+        ("Layer JSON", f"attention_L{layer}.json", "application/json", att.shape[1:],
+         lambda: export.to_json(att[layer][None], toks, name, [layer])),
         ("All CSV", "attention_all.csv", "text/csv", att.shape, lambda: export.long_csv(att, toks)),
         ("All JSON", "attention_all.json", "application/json", att.shape,
          lambda: export.to_json(att, toks, name, list(range(att.shape[0])))),
@@ -180,7 +187,9 @@ def average_choice(layer: int, n_heads: int) -> bool:
 def mean_heads(analysis: Analysis, layer: int | None) -> np.ndarray:
     """Mean over the heads of one layer, or over every layer and head when ``layer`` is None."""
     att = analysis.attentions
-    return att[layer].mean(axis=0) if layer is not None else att.mean(axis=(0, 1))
+    if layer is not None:
+        return att[layer].mean(axis=0)
+    return att.summary.mean if isinstance(att, LayerStore) else att.mean(axis=(0, 1))
 
 
 @dataclass(frozen=True)
