@@ -25,6 +25,7 @@ KEY_AXIS = "key token (column: attended to)"
 HOVER_TOKENS_MAX = 128
 # Labels on a heatmap axis: ~64 fit a 980 px square at a readable 12 px; past that every k-th token is labelled.
 TICKS_MAX = 64
+LABEL_SPACING = 1.35  # the least distance between two labelled ticks, in font sizes
 # Font sizes: the default, and presentation mode's for a projector.
 FONT_SIZE, PRESENTATION_FONT_SIZE = 13, 18
 # Overview panels are block-averaged down to this many rows/columns so 512 tokens stay light.
@@ -51,9 +52,9 @@ def token_labels(tokens: Sequence[Token]) -> list[str]:
     return [token_label(t) for t in tokens]
 
 
-def _axis(labels: list[str], title: str, reverse: bool = False) -> dict:
+def _axis(labels: list[str], title: str, reverse: bool = False, max_labels: int = TICKS_MAX) -> dict:
     n = len(labels)
-    step = max(1, math.ceil(n / TICKS_MAX))
+    step = max(1, math.ceil(n / max(1, max_labels)))
     positions = list(range(0, n, step))
     if step > 1:
         title = f"{title} — every {step}th token labelled"
@@ -114,10 +115,13 @@ def head_heatmap(
     # Square cells (scaleanchor) on a plot tall enough to read from the back of a room; labels and titles
     # take ~220 px of it.
     side = height or int(min(980, max(480, 260 + 30 * n)))
+    # Labels a line and a third apart at most, so they never run into each other (64 on 760 px did, at 512 tokens).
+    fit = min(TICKS_MAX, int((side - 220) / (LABEL_SPACING * font_size)))
+    key_fit = max(1, int(fit * min(1.0, len(key_tokens) / max(n, 1))))  # square cells: fewer keys, a shorter axis
     layout = dict(
         title=dict(text=escape_label(title)),
-        xaxis=_axis(key_labels, KEY_AXIS) | dict(tickangle=-60, side="bottom", constrain="domain"),
-        yaxis=_axis(labels, QUERY_AXIS, reverse=True) | dict(scaleanchor="x", constrain="domain"),
+        xaxis=_axis(key_labels, KEY_AXIS, max_labels=key_fit) | dict(tickangle=-60, side="bottom", constrain="domain"),
+        yaxis=_axis(labels, QUERY_AXIS, reverse=True, max_labels=fit) | dict(scaleanchor="x", constrain="domain"),
         height=side,
         font=dict(size=font_size),
         margin=dict(l=10, r=10, t=60, b=10),
@@ -184,9 +188,11 @@ def overview_figure(attentions: np.ndarray, sqrt_scale: bool = False, font_size:
     grid, panel = overview_grid(attentions)
     stride = panel + 1
     colorscale = _quantised_colorscale(sqrt_scale)
-    title = f"All {n_layers * n_heads} heads: layers down, heads across; each cell query (y) × key (x)"
+    # Short lines: plotly does not wrap titles, and one long line ran off a phone's screen.
+    lines = [f"All {n_layers * n_heads} heads: layers down, heads across", "each cell: query (y) × key (x)"]
     if panel < n:
-        title += f" — {n}×{n} averaged to {panel}×{panel} per head"
+        lines.append(f"{n}×{n} averaged to {panel}×{panel} per head")
+    title = "<br>".join(lines)
     trace = dict(
         type="heatmap",
         z=grid,
@@ -202,7 +208,7 @@ def overview_figure(attentions: np.ndarray, sqrt_scale: bool = False, font_size:
     )
     centres = lambda count: [i * stride + (panel - 1) / 2 for i in range(count)]  # noqa: E731
     layout = dict(
-        title=dict(text=title, font=dict(size=13)),
+        title=dict(text=title, font=dict(size=13), y=1, yref="container", yanchor="top", pad=dict(t=8)),
         xaxis=dict(
             tickmode="array", tickvals=centres(n_heads), ticktext=[f"H{h}" for h in range(n_heads)],
             title=dict(text="head"), side="top", showgrid=False, zeroline=False, constrain="domain",
@@ -211,8 +217,8 @@ def overview_figure(attentions: np.ndarray, sqrt_scale: bool = False, font_size:
             tickmode="array", tickvals=centres(n_layers), ticktext=[f"L{layer}" for layer in range(n_layers)],
             title=dict(text="layer"), autorange="reversed", scaleanchor="x", showgrid=False, zeroline=False,
         ),
-        height=int(120 + 560 * n_layers / max(n_heads, 1) * 1.1),
-        margin=dict(l=10, r=10, t=70, b=10),
+        height=int(120 + 18 * len(lines) + 560 * n_layers / max(n_heads, 1) * 1.1),
+        margin=dict(l=10, r=10, t=50 + 18 * len(lines), b=10),  # the title's lines above the head axis
         plot_bgcolor="white",
         font=dict(size=font_size),
         # Any click selects the nearest tile centre, so every pixel of a tile opens that head.

@@ -9,8 +9,8 @@ from attnviz.ui.sidebar import model_sidebar
 from attnviz.ui.worked_model import model_worked, show_match
 
 st.set_page_config(page_title="Worked example · attnviz", page_icon="🧮", layout="wide")
+ui.init_state()  # before the sidebar: a URL from Back/Forward can switch presentation mode
 choice = model_sidebar()
-ui.init_state()
 
 st.title("Worked example: attention step by step")
 st.latex(r"\text{Attention}(Q, K, V) = \text{softmax}\!\left(\frac{QK^{\top}}{\sqrt{d_k}}\right)V")

@@ -131,6 +131,11 @@ def test_scaled_step_prints_d_k_and_its_root():
     assert "√d_k = √9 = 3" in step.explanation and r"\sqrt{9}" in step.formula
     off = sdpa_steps(np.ones((2, 9)), np.ones((2, 9)), np.ones((2, 1)), scale=False).step("scaled")
     assert "switched off" in off.explanation
+    # With scaling off no table, formula or worked cell calls the scores "scaled".
+    unscaled = sdpa_steps(np.ones((2, 9)), np.ones((2, 9)), np.ones((2, 1)), scale=False)
+    names = [t.name for step in unscaled.steps() for t in step.tables]
+    assert "unscaled" in names and "scaled" not in names
+    assert r"\text{scaled}" not in "".join(step.formula for step in unscaled.steps())
 
 
 def test_softmax_step_shows_exponentials_and_row_sums():

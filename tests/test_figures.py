@@ -69,8 +69,13 @@ def test_markup_in_tokens_is_escaped_everywhere(text, escaped):
 def test_long_inputs_thin_ticks_and_drop_per_cell_hover():
     toks = _tokens(["[CLS]"] + ["w"] * 510 + ["[SEP]"])
     fig = figures.head_heatmap(_att(1, 1, 512)[0, 0], toks, "t")
-    assert len(fig.layout.xaxis.tickvals) <= figures.TICKS_MAX
-    assert "every 8th token labelled" in fig.layout.xaxis.title.text
+    ticks = fig.layout.xaxis.tickvals
+    assert len(ticks) <= figures.TICKS_MAX
+    assert f"every {ticks[1] - ticks[0]}th token labelled" in fig.layout.xaxis.title.text
+    # Labels stay apart (~220 px of the height go to titles and labels); larger type labels fewer tokens.
+    assert (fig.layout.height - 220) / len(ticks) >= figures.LABEL_SPACING * figures.FONT_SIZE
+    big = figures.head_heatmap(_att(1, 1, 512)[0, 0], toks, "t", font_size=figures.PRESENTATION_FONT_SIZE)
+    assert len(big.layout.yaxis.tickvals) < len(fig.layout.yaxis.tickvals)
     assert fig.layout.yaxis.scaleanchor == "x", "attention is drawn square"
     assert fig.data[0].customdata is None and "query #" in fig.data[0].hovertemplate
 

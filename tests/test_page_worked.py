@@ -229,3 +229,18 @@ def test_worked_state_survives_a_trip_to_inspect():
     assert at.subheader[-1].value.startswith("Step 4 of") or any(
         s.value.startswith("Step 4 of") for s in at.subheader)
     assert at.toggle(key="presentation").value is True
+
+
+def test_an_earlier_url_from_back_or_forward_brings_back_its_example_step_and_presentation_mode():
+    at = open_page("pages/2_Worked_example.py", {"example": "article", "step": "scores"})
+    _ok(at)
+    at.button(key="we_next").click().run()
+    assert _param(at, "step") == "scaled" and "present" not in at.query_params
+    at.query_params.update({"example": "clean", "step": "softmax", "present": "1"})  # what Back would restore
+    at.run()
+    _ok(at)
+    assert at.selectbox(key="we_example").value == "clean" and at.radio(key="we_step").value == "softmax"
+    assert at.toggle(key="presentation").value is True and _param(at, "present") == "1"
+    at.run()  # the URL it wrote itself is not a history move: the widgets keep the choice
+    at.radio(key="we_step").set_value("output").run()
+    assert at.radio(key="we_step").value == "output" and _param(at, "step") == "output"

@@ -234,3 +234,12 @@ def test_comparison_figure_escapes_and_keeps_repeated_tokens():
     assert ticks == ["0 · &lt;b&gt;x&lt;/b&gt;", "1 · the", "2 · the"]
     assert list(fig.layout.xaxis.tickvals) == [0, 1, 2] and "1 · the" in fig.layout.title.text
     assert fig.layout.yaxis.range == (0, 1)
+
+
+
+@pytest.mark.parametrize("mask", [None, "causal"], ids=["scaled-step", "masked-step"])
+def test_cell_work_with_scaling_off_names_the_unscaled_scores(mask):
+    steps = sdpa_steps(np.ones((2, 4)), np.ones((2, 4)), np.ones((2, 1)), causal_mask(2) if mask else None, scale=False)
+    work = cell_work(steps, "masked" if mask else "scaled", 1, 0)
+    assert r"\text{unscaled}" in work.latex and r"\text{scaled}" not in work.latex
+    assert "unscaled" in {h.table for h in work.highlights}

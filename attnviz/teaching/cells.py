@@ -108,13 +108,13 @@ def _scaled(s: AttentionSteps, i: int, j: int, d: int, n: int) -> CellWork:
     score, result = s.scores[i, j], s.scaled[i, j]
     if s.scale:
         root = math.sqrt(s.d_k)
-        latex = (rf"{_cell('scaled', n, j)} = \frac{{{_cell('scores', n, j)}}}{{\sqrt{{{s.d_k}}}}} = "
+        latex = (rf"{_cell(s.scaled_name, n, j)} = \frac{{{_cell('scores', n, j)}}}{{\sqrt{{{s.d_k}}}}} = "
                  rf"\frac{{{tex(score, d)}}}{{{tex(root, d)}}} = {tex(result, d)}")
-        text = f"scaled[{n},{j}] = scores[{n},{j}] / √{s.d_k} = {num(score, d)} / {num(root, d)} = {num(result, d)}"
+        text = f"{s.scaled_name}[{n},{j}] = scores[{n},{j}] / √{s.d_k} = {num(score, d)} / {num(root, d)} = {num(result, d)}"
     else:
-        latex = rf"{_cell('scaled', n, j)} = {_cell('scores', n, j)} = {tex(score, d)}"
-        text = f"scaled[{n},{j}] = scores[{n},{j}] = {num(score, d)} (no scaling)"
-    return CellWork("scaled", i, j, latex, text, (Highlight("scores", i, j), Highlight("scaled", i, j)))
+        latex = rf"{_cell(s.scaled_name, n, j)} = {_cell('scores', n, j)} = {tex(score, d)}"
+        text = f"{s.scaled_name}[{n},{j}] = scores[{n},{j}] = {num(score, d)} (no scaling)"
+    return CellWork("scaled", i, j, latex, text, (Highlight("scores", i, j), Highlight(s.scaled_name, i, j)))
 
 
 def _masked(s: AttentionSteps, i: int, j: int, d: int, n: int) -> CellWork:
@@ -122,18 +122,18 @@ def _masked(s: AttentionSteps, i: int, j: int, d: int, n: int) -> CellWork:
     if s.mask[i, j]:
         why = "j ≤ i: visible" if s.causal else "visible"
         tex_why = r"j \le i\text{: visible}" if s.causal else r"\text{visible}"
-        latex = rf"{_cell('masked', n, j)} = {_cell('scaled', n, j)} = {tex(s.masked[i, j], d)}\quad({tex_why})"
-        text = f"masked[{n},{j}] = scaled[{n},{j}] = {num(s.masked[i, j], d)} ({why})"
+        latex = rf"{_cell('masked', n, j)} = {_cell(s.scaled_name, n, j)} = {tex(s.masked[i, j], d)}\quad({tex_why})"
+        text = f"masked[{n},{j}] = {s.scaled_name}[{n},{j}] = {num(s.masked[i, j], d)} ({why})"
     else:
         why = "j > i: a later token, hidden" if s.causal else "hidden"
         tex_why = r"j > i\text{: a later token, hidden}" if s.causal else r"\text{hidden}"
         latex = rf"{_cell('masked', n, j)} = -\infty\quad({tex_why})"
         text = f"masked[{n},{j}] = −∞ ({why})"
-    return CellWork("masked", i, j, latex, text, (Highlight("scaled", i, j), Highlight("masked", i, j)))
+    return CellWork("masked", i, j, latex, text, (Highlight(s.scaled_name, i, j), Highlight("masked", i, j)))
 
 
 def _softmax(s: AttentionSteps, i: int, j: int, d: int, n: int) -> CellWork:
-    source = "masked" if s.mask is not None else "scaled"
+    source = "masked" if s.mask is not None else s.scaled_name
     x, m, e = s.masked[i, j], s.row_max[i], s.exps[i, j]
     denominator = _tex_sum([tex(v, d) for v in s.exps[i]])
     exponent = r"-\infty" if math.isinf(x) else f"{tex(x, d)} - {tex(m, d, True)}"

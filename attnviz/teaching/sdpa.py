@@ -51,6 +51,11 @@ class AttentionSteps:
     def d_k(self) -> int:
         return int(self.q.shape[1])
 
+    @property
+    def scaled_name(self) -> str:
+        """The name of the stage after scaling in tables and formulas: "unscaled" when scaling is switched off."""
+        return "scaled" if self.scale else "unscaled"
+
     def steps(self) -> tuple[Step, ...]:
         """The stages in the order of the math; "masked" only when there is a mask."""
         # Imported here: the prose lives apart from the arrays and imports this module for its types.

@@ -71,13 +71,13 @@ def _scores(s: AttentionSteps) -> Step:
 
 
 def _scaled(s: AttentionSteps) -> Step:
-    tables = (Table("scores", s.scores, "query", "key"), Table("scaled", s.scaled, "query", "key"))
+    tables = (Table("scores", s.scores, "query", "key"), Table(s.scaled_name, s.scaled, "query", "key"))
     if not s.scale:
         return Step(
             "scaled", "Scaling switched off",
             "The division by √d_k is switched off, so the scores go into the softmax unchanged. Switch it back on "
             "to compare the weights.",
-            r"\text{scaled} = \text{scores}\quad(\text{no division by }\sqrt{d_k})",
+            r"\text{unscaled} = \text{scores}\quad(\text{no division by }\sqrt{d_k})",
             s.scaled, tables,
         )
     root = format_number(math.sqrt(s.d_k))
@@ -103,15 +103,15 @@ def _masked(s: AttentionSteps) -> Step | None:
     return Step(
         "masked", "Mask: hide keys with −∞",
         why + "Hidden cells become −∞, and e^(−∞) = 0, so after the softmax they get weight exactly 0.",
-        rf"\text{{masked}}_{{ij}} = \begin{{cases}} \text{{scaled}}_{{ij}} & \text{{if }} {rule} \\ -\infty & "
+        rf"\text{{masked}}_{{ij}} = \begin{{cases}} \text{{{s.scaled_name}}}_{{ij}} & \text{{if }} {rule} \\ -\infty & "
         r"\text{otherwise} \end{cases}",
         s.masked,
-        (Table("scaled", s.scaled, "query", "key"), Table("masked", s.masked, "query", "key")),
+        (Table(s.scaled_name, s.scaled, "query", "key"), Table("masked", s.masked, "query", "key")),
     )
 
 
 def _softmax(s: AttentionSteps) -> Step:
-    source = "masked" if s.mask is not None else "scaled"
+    source = "masked" if s.mask is not None else s.scaled_name
     return Step(
         "softmax", "Softmax, row by row",
         "Each row becomes positive weights that add up to 1: take e^x of every entry and divide by the row's "

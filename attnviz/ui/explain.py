@@ -90,7 +90,7 @@ def attribution_section(analysis: Analysis, choice: ModelChoice, target: str | i
         METHODS[method].lower(): attribution.scores,
     }
     titles = [
-        f"Raw attention from the {which} token, last layer, mean over heads",
+        f"Raw attention from the {which} token (last layer, heads' mean)",  # short enough for a phone
         f"Rollout from the {which} token (all layers)",
         f"{METHODS[method]} for the chosen {'next token' if analysis.causal else 'class'}",
     ]
@@ -103,9 +103,9 @@ def attribution_section(analysis: Analysis, choice: ModelChoice, target: str | i
     st.text(attribution_summary(attribution))
     agreement = rank_agreement(series, analysis.tokens)
     rows = [{"scores": f"{a} vs {b}", "Spearman ρ": round(rho, 3)} for (a, b), rho in agreement.items()]
-    left, right = st.columns([2, 3])
-    left.dataframe(pd.DataFrame(rows), hide_index=True, key="agreement", width="stretch")
-    right.markdown(AGREEMENT_EXPLAINER)
+    # Table above its explainer: beside it, at 1024 px with the sidebar open, the ρ column was scrolled out of view.
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="agreement", width="content")
+    st.markdown(AGREEMENT_EXPLAINER)
 
 
 def attribution_summary(attribution: Attribution) -> str:
@@ -143,7 +143,9 @@ def head_table_section(analysis: Analysis, choice: ModelChoice) -> HeadStats | N
     )
     event = st.dataframe(
         table, hide_index=True, key="head_table", on_select="rerun", selection_mode="single-row", height=320,
-        column_config={c: st.column_config.NumberColumn(format="%.3f") for c in table.columns[2:]},
+        # Layer and head stay in view while the thirteen statistics scroll sideways on a narrow screen.
+        column_config={"layer": st.column_config.NumberColumn(pinned=True), "head": st.column_config.NumberColumn(pinned=True)}
+        | {c: st.column_config.NumberColumn(format="%.3f") for c in table.columns[2:]},
     )
     rows = list(getattr(getattr(event, "selection", None), "rows", []) or [])
     if rows:

@@ -153,7 +153,9 @@ def show_tokens(analysis: Analysis) -> None:
 def downloads(analysis: Analysis, layer: int, head: int) -> None:
     """CSV and JSON of the head, the layer and the whole tensor, and the tensor as .npz; built only on click."""
     att, toks, name = analysis.attentions, analysis.tokens, analysis.model_name
-    cols = st.columns(7)
+    # Grouped by what they hold (head, layer, all) so each label has room at 1024 px, where seven cut them.
+    head_col, layer_col, all_col = st.columns(3)
+    cols = [head_col, head_col, layer_col, layer_col, all_col, all_col]
     items = [
         ("Head CSV", f"attention_L{layer}_H{head}.csv", "text/csv", att.shape[2:],
          lambda: export.head_csv(att[layer, head], toks)),
@@ -169,7 +171,7 @@ def downloads(analysis: Analysis, layer: int, head: int) -> None:
     ]
     for col, (label, file_name, mime, shape, build) in zip(cols, items):
         exports.text_export_button(col, label, file_name, mime, shape, build)
-    exports.tensor_button(cols[-1], analysis)
+    exports.tensor_button(all_col, analysis)
 
 
 def average_choice(layer: int, n_heads: int) -> bool:
@@ -202,15 +204,18 @@ def view_toggles(n_tokens: int) -> ViewOptions:
     auto = n_tokens > 64
     if not st.session_state.get("sqrt_scale_chosen") and st.session_state.get("sqrt_scale") != auto:
         st.session_state["sqrt_scale"] = auto
-    left, middle, right = st.columns(3)
-    hide = left.toggle("Hide special tokens", key="hide_special", help="Drop [CLS]/[SEP]-style tokens and renormalise each row.")
-    merge = middle.toggle(
-        "Merge sub-word pieces into words", key="merge_subwords",
-        help="A word's column sums its pieces' columns; its row averages its pieces' rows.",
+    # Short labels (the help says the rest) in a row that wraps: three fixed columns cut them at 1024 px.
+    row = st.container(horizontal=True, gap="large")
+    hide = row.toggle("Hide special tokens", key="hide_special", help="Drop [CLS]/[SEP]-style tokens and renormalise each row.")
+    merge = row.toggle(
+        "Merge sub-words", key="merge_subwords",
+        help="Merge sub-word pieces into words: a word's column sums its pieces' columns; its row averages its "
+        "pieces' rows.",
     )
-    sqrt_scale = right.toggle(
-        "Square-root colour scale", key="sqrt_scale", on_change=lambda: st.session_state.update(sqrt_scale_chosen=True),
-        help="Spreads small weights over more colours (long texts spread attention thin). The numbers do not change.",
+    sqrt_scale = row.toggle(
+        "Square-root colours", key="sqrt_scale", on_change=lambda: st.session_state.update(sqrt_scale_chosen=True),
+        help="Square-root colour scale: spreads small weights over more colours (long texts spread attention thin). "
+        "The numbers do not change.",
     )
     return ViewOptions(bool(hide), bool(merge), bool(sqrt_scale))
 

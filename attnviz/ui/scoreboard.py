@@ -24,6 +24,15 @@ COLUMNS = {
     "sufficiency": "sufficiency ↓",
     "sufficiency_vs_random": "vs random ",
 }
+# Headers short enough for the grid to fit a 1024 px screen with the sidebar open; the tooltip has the full name.
+HEADERS = {
+    "comprehensiveness ↑": ("compr. ↑", "Comprehensiveness, higher is better: how far p(class) falls when the "
+                           "top-ranked words are deleted."),
+    "vs random": ("vs rand.", "Comprehensiveness minus that of a random ranking (positive: better than chance)."),
+    "sufficiency ↓": ("suff. ↓", "Sufficiency, lower is better: how far p(class) falls when only the top-ranked "
+                     "words are kept."),
+    "vs random ": ("vs rand. ", "Sufficiency minus that of a random ranking (negative: better than chance)."),
+}
 READING = """
 **How to read this.** Each method ranks the words by importance. *Comprehensiveness*: delete the top-ranked words
 (1 %, 5 %, 10 %, 20 % and 50 % of them, averaged) and see how much the probability of the class falls; if the
@@ -70,9 +79,9 @@ def scoreboard_section(analysis: Analysis, choice: ModelChoice, target: str) -> 
     table = pd.DataFrame(board.rows() + [_random_row(board)]).rename(columns=COLUMNS)
     st.dataframe(
         table, hide_index=True, key="scoreboard", width="stretch",
-        column_config={"method": st.column_config.TextColumn(width="medium")} | {
-            c: st.column_config.NumberColumn(format="%+.3f" if "vs" in c else "%.3f", width="small")
-            for c in table.columns[1:]
+        column_config={
+            c: st.column_config.NumberColumn(label, help=tip, format="%+.3f" if "vs" in c else "%.3f")
+            for c, (label, tip) in HEADERS.items()
         },
     )
     left, right = st.columns([1, 1])

@@ -12,15 +12,25 @@ from attnviz.ui.state import PRESENTATION, PRESENTATION_MEMORY, presentation
 
 OTHER = "Other: Hugging Face id or local folder…"
 # Static CSS, no user text: larger type for a projector on every page; wide tables scroll instead of being cut.
+# Display formulas stay at 1.25em: at 1.5em the softmax formula is wider than a 1024 px screen's main column.
 PRESENTATION_CSS = """<style>
 [data-testid="stMain"] [data-testid="stMarkdownContainer"] p, [data-testid="stMain"] li { font-size: 1.35rem; }
 [data-testid="stMain"] [data-testid="stTable"] td, [data-testid="stMain"] [data-testid="stTable"] th {
   font-size: 1.4rem !important; padding: 0.3rem 0.6rem !important; }
 [data-testid="stMain"] [data-testid="stTable"] { overflow-x: auto; }
 [data-testid="stMain"] .katex { font-size: 1.5em !important; }
+[data-testid="stMain"] .katex-display > .katex { font-size: 1.25em !important; }
 [data-testid="stMain"] .katex-display { overflow-x: auto; overflow-y: hidden; }
-[data-testid="stMain"] [data-baseweb="select"] *, [data-testid="stMain"] label p { font-size: 1.3rem !important; }
+[data-testid="stMain"] [data-testid="stSelectbox"] input, [data-testid="stMain"] [data-baseweb="select"] *,
+[data-testid="stMain"] label p, [data-testid="stMain"] [role="radiogroup"] p { font-size: 1.3rem !important; }
+[data-testid="stMain"] textarea, [data-testid="stMain"] [data-testid="stNumberInput"] input { font-size: 1.2rem !important; }
 [data-testid="stMain"] h1 { font-size: 3rem; } [data-testid="stMain"] h2, [data-testid="stMain"] h3 { font-size: 2.1rem; }
+</style>"""
+
+# On a phone plotly's toolbar, shown on a tap, covers the chart's title; pinch zoom and the chart's own
+# full-screen button remain, so the toolbar is left out below Streamlit's phone breakpoint.
+PHONE_CSS = """<style>
+@media (max-width: 640px) { [data-testid="stMain"] .js-plotly-plot .modebar-container { display: none; } }
 </style>"""
 
 
@@ -79,6 +89,7 @@ def model_sidebar() -> ModelChoice:
                 )
                 spec = st.text_area("Labels and descriptions", key="labels_spec", height=160)
             st.session_state["labels_memory"] = spec
+    st.html(PHONE_CSS)
     if presentation():
         st.html(PRESENTATION_CSS)
     labels = parse_label_spec(spec)

@@ -21,6 +21,8 @@ from attnviz.ui.worked_tables import COMPACT_KEEP, COMPACT_MAX, Axes, indexed, i
 STEP_LABELS = {"inputs": "Q, K, V", "scores": "QKᵀ", "scaled": "÷ √d_k", "masked": "mask", "softmax": "softmax",
                "output": "· V"}
 SIDE_BY_SIDE_COLUMNS = 16
+URL_KEYS = ("example", "step", "present")
+_URL_WRITTEN = "we_url_written"
 
 
 @dataclass(frozen=True)
@@ -33,14 +35,29 @@ class Worked:
 
 
 def init_state() -> None:
-    """Example and step from the URL once per session; the text typed on Inspect becomes this page's text."""
+    """Example, step and presentation mode from the URL; the text typed on Inspect becomes this page's text.
+
+    Runs before the sidebar, which draws the presentation toggle. The URL is read on the first visit of a
+    session, and again whenever it differs from what ``sync_url`` last wrote: Streamlit pushes a history entry
+    for each new query string, so the browser's Back and Forward bring back an earlier example and step.
+    """
     state.keep(state.WORKED_KEPT)
-    if not st.session_state.get("we_url_applied"):
-        params = st.query_params
-        st.session_state.setdefault("we_example", examples.parse_choice(params.get("example"), EXAMPLE_IDS))
-        st.session_state.setdefault("we_step", examples.parse_choice(params.get("step"), STEP_IDS))
-        if st.session_state["we_step"] == "masked":
+    params = st.query_params
+    url = {k: params.get(k) for k in URL_KEYS if k in params}
+    moved = bool(url) and url != st.session_state.get(_URL_WRITTEN)
+    if not st.session_state.get("we_url_applied") or moved:
+        first = not st.session_state.get("we_url_applied")
+        for key, raw, choices in ((state.WE_EXAMPLE, params.get("example"), EXAMPLE_IDS),
+                                  (state.WE_STEP, params.get("step"), STEP_IDS)):
+            value = examples.parse_choice(raw, choices)
+            if first:
+                st.session_state.setdefault(key, value)
+            else:
+                st.session_state[key] = value
+        if st.session_state[state.WE_STEP] == "masked":
             st.session_state["we_causal"] = True
+        if moved and (not first or "present" in url):
+            st.session_state[state.PRESENTATION_MEMORY] = url.get("present") == "1"
         st.session_state["we_url_applied"] = True
     # Inspect's text widget is dropped when this page runs; its kept copy is what the user typed there.
     text = st.session_state.get(state.TEXT_MEMORY) or st.session_state.get(state.TEXT)
@@ -50,10 +67,10 @@ def init_state() -> None:
 
 
 def example_picker() -> str:
-    left, right = st.columns([2, 1])
-    example_id = left.selectbox("Example", EXAMPLE_IDS, format_func=EXAMPLE_TITLES.get, key=state.WE_EXAMPLE,
+    example_id = st.selectbox("Example", EXAMPLE_IDS, format_func=EXAMPLE_TITLES.get, key=state.WE_EXAMPLE,
                                 on_change=lambda: state.forget(state.WE_STEP))  # a new example starts at step 1
-    right.toggle("Students compute first", key=state.WE_HIDE_RESULTS,
+    # Below the picker, not beside it: a column narrow enough to sit next to it cuts this label at 1024 px.
+    st.toggle("Students compute first", key=state.WE_HIDE_RESULTS,
                  help="Hide each step's result and worked cell until you press Reveal.",
                  on_change=lambda: st.session_state.pop("we_revealed", None))
     return str(example_id)
@@ -166,12 +183,14 @@ def step_navigation(steps: AttentionSteps) -> Step:
     if st.session_state.get("we_step") not in ids:
         st.session_state["we_step"] = "scaled" if st.session_state.get("we_step") == "masked" else ids[0]
     at = ids.index(st.session_state["we_step"])
-    left, mid, right = st.columns([2.3, 5, 2.3])  # wide enough for "◀ Previous ←" at 1024 px with the sidebar
-    left.button("◀ Previous", key="we_prev", on_click=_move, args=(ids, -1), disabled=at == 0, shortcut="Left",
+    # One row of natural widths that wraps, so no label is cut at 1024 px with the sidebar open (larger in
+    # presentation mode); fixed columns cut "◀ Previous" there.
+    bar = st.container(horizontal=True, vertical_alignment="center", gap="medium")
+    bar.button("◀ Previous", key="we_prev", on_click=_move, args=(ids, -1), disabled=at == 0, shortcut="Left",
                 help="Keyboard: ← (left arrow)")
-    mid.radio("Step", ids, format_func=lambda i: f"{ids.index(i) + 1}. {STEP_LABELS[i]}", key="we_step",
+    bar.radio("Step", ids, format_func=lambda i: f"{ids.index(i) + 1}. {STEP_LABELS[i]}", key="we_step",
               horizontal=True, label_visibility="collapsed")
-    right.button("Next ▶", key="we_next", on_click=_move, args=(ids, 1), disabled=at == len(ids) - 1,
+    bar.button("Next ▶", key="we_next", on_click=_move, args=(ids, 1), disabled=at == len(ids) - 1,
                  shortcut="Right", help="Keyboard: → (right arrow)")
     return all_steps[ids.index(st.session_state["we_step"])]
 
@@ -195,10 +214,13 @@ def show_step(worked: Worked, step: Step) -> None:
     wide = state.presentation() or total > SIDE_BY_SIDE_COLUMNS
     hidden = _results_hidden(step)
     shown = step.tables[:-1] if hidden else step.tables
-    places = [st.container() for _ in shown] if wide else st.columns([_width(t) for t in shown])
+    # Side by side in a row that wraps: a table that does not fit next to the others (a 1024 px projector with
+    # the sidebar open) moves below them instead of being squeezed until its row sums are cut off.
+    row = None if wide else st.container(horizontal=True, gap="medium")
+    places = [st.container() if row is None else row.container(width="content") for _ in shown]
     for place, table in zip(places, shown):
         place.markdown(f"**{table.name}** · {table.matrix.shape[0]}×{table.matrix.shape[1]}")
-        place.table(styled(table, worked.axes, highlights))
+        place.table(styled(table, worked.axes, highlights), width="stretch" if row is None else "content")
         if is_compact(table):
             with place.expander(f"All values of {table.name}"):
                 st.dataframe(styled(table, worked.axes, highlights, decimals=6, compact=False).data)
@@ -230,10 +252,6 @@ def _shown_columns(table: Table) -> int:
     return min(cols, COMPACT_KEEP + 1) if table.cols == "dim" and cols > COMPACT_MAX else cols
 
 
-def _width(table: Table) -> float:
-    return 1.0 + 0.35 * (_shown_columns(table) + table.row_sums)
-
-
 def _pick_cell(worked: Worked, step: Step) -> CellWork | None:
     if step.id == "inputs":
         st.caption("Q, K and V are the starting numbers. Press Next to compute with them.")
@@ -251,4 +269,7 @@ def _pick_cell(worked: Worked, step: Step) -> CellWork | None:
 
 
 def sync_url(example_id: str, step_id: str) -> None:
-    state.sync_url({"example": example_id, "step": step_id})
+    """Example, step and (when on) presentation mode into the URL; remembered so a Back to it can be told apart."""
+    params = {"example": example_id, "step": step_id} | ({"present": "1"} if state.presentation() else {})
+    st.session_state[_URL_WRITTEN] = params
+    state.sync_url(params)

@@ -22,7 +22,7 @@ def test_scoreboard_button_table_and_deletion_curves(page, app_url):
     expect(page.locator(".js-plotly-plot .gtitle", has_text="Deletion curves")).to_have_count(1, timeout=60_000)
     wait_idle(page, timeout_ms=180_000)
     assert_no_exception(page)
-    board = page.locator("[data-testid='stDataFrame']", has_text="comprehensiveness")
+    board = page.locator("[data-testid='stDataFrame']", has_text="compr. ↑")  # the short header; its tooltip says it in full
     expect(board).to_have_count(1)
     lines = page.evaluate(
         "() => [...document.querySelectorAll('.js-plotly-plot')].map(p => [(p.layout.title||{}).text||'', p.data.map(t => t.name)])"

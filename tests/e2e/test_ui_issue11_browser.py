@@ -61,3 +61,103 @@ def test_worked_example_fits_1024_by_768_with_the_sidebar_open(browser, app_url)
         assert_no_exception(page)
     finally:
         page.close()
+
+
+# Everything in the main column that a projector could cut: labels truncated with an ellipsis, boxes that scroll
+# sideways (a hidden table column, a formula), and anything past the viewport's right edge. Left out on purpose:
+# MathML (KaTeX's invisible copy for screen readers), the page's own source code (a code block scrolls by design)
+# and Explain's 13-statistic head table, whose layer and head columns stay pinned while the rest scroll.
+CLIPPED_JS = """() => {
+  const main = document.querySelector('[data-testid="stMain"]');
+  const width = document.documentElement.clientWidth;
+  const skip = e => e.closest('.katex-mathml, [data-testid="stCode"], .st-key-head_table');
+  const cut = [];
+  for (const e of main.querySelectorAll('*')) {
+    const box = e.getBoundingClientRect();
+    // A data grid is drawn on a canvas: its scroller has no text, but scrolls when a column is out of view.
+    if (!box.width || !(e.textContent.trim() || e.matches('.dvn-scroller')) || skip(e)) continue;
+    const css = getComputedStyle(e);
+    const text = e.textContent.trim().slice(0, 50) || 'a data grid';
+    if (css.textOverflow === 'ellipsis' && e.scrollWidth > e.clientWidth + 1) cut.push(['label cut', text]);
+    if (['auto', 'scroll', 'hidden'].includes(css.overflowX) && e.tagName !== 'TEXTAREA'
+        && e.scrollWidth > e.clientWidth + 3) cut.push(['scrolls sideways', text, e.scrollWidth, e.clientWidth]);
+    if (box.right > width + 1 && !e.closest('[data-testid="stTable"], .dvn-scroller'))
+      cut.push(['past the right edge', text, Math.round(box.right), width]);
+  }
+  return cut;
+}"""
+
+
+def _presentation_on(page):
+    page.get_by_text("Presentation mode").click()
+    expect(page.locator(f"{MAIN} h1").first).to_have_css("font-size", "48px")  # PRESENTATION_CSS: 3rem
+
+
+def _ready_inspect(page):
+    _overview(page)
+
+
+def _ready_explain(page):
+    page.get_by_role("button", name="Score every explanation").click()
+    expect(page.locator(MAIN)).to_contain_text("methods beat chance here", timeout=180_000)
+    # The data grids mount lazily: agreement, scoreboard and head table.
+    expect(page.locator(".dvn-scroller")).to_have_count(3, timeout=90_000)
+
+
+def _ready_worked(page):
+    expect(page.locator(MAIN)).to_contain_text("Step 4 of 5")
+    expect(page.locator(f"{MAIN} [data-testid='stTable']")).to_have_count(3)
+
+
+@pytest.mark.parametrize("presentation", [False, True], ids=["normal", "presentation"])
+@pytest.mark.parametrize("path, ready", [
+    ("/Inspect", _ready_inspect),
+    ("/Explain", _ready_explain),
+    ("/Worked_example?example=clean&step=softmax", _ready_worked),
+], ids=["inspect", "explain", "worked"])
+def test_nothing_is_clipped_at_1024_by_768_with_the_sidebar_open(browser, app_url, path, ready, presentation):
+    page = browser.new_page(viewport={"width": 1024, "height": 768})
+    try:
+        page.goto(app_url + path)
+        expect(page.locator("[data-testid='stSidebar']")).to_be_visible()
+        expect(page.locator(f"{MAIN} h1").first).to_be_visible()
+        wait_idle(page)
+        if presentation:
+            _presentation_on(page)
+        ready(page)
+        wait_idle(page, timeout_ms=180_000)
+        assert_no_exception(page)
+        assert page.evaluate(CLIPPED_JS) == []
+    finally:
+        page.close()
+
+
+def test_on_a_phone_the_plotly_toolbar_never_covers_a_title(browser, app_url):
+    page = browser.new_page(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    try:
+        page.goto(app_url + "/Inspect")
+        head = page.locator(".js-plotly-plot").filter(has_text="Layer 0, head 0")
+        expect(head).to_have_count(1)
+        wait_idle(page)
+        head.scroll_into_view_if_needed()
+        head.locator(".nsewdrag").first.tap()
+        expect(head.locator(".modebar-container")).to_be_hidden()
+        assert_no_exception(page)
+    finally:
+        page.close()
+
+
+def test_the_sidebar_names_the_home_page_and_lists_the_pages_in_the_home_pages_order(page, app_url):
+    page.goto(app_url)
+    expect(page.locator(f"{MAIN} a[data-testid='stPageLink-NavLink']")).to_have_count(5)
+    expect(page.locator("[data-testid='stSidebarNav'] a")).to_have_count(6)
+    wait_idle(page)
+    # Each entry's text is its icon, then its name.
+    sidebar = [t.strip().split("\n")[-1] for t in page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()]
+    links = [t.strip().split("\n")[-1].removeprefix("Open ")
+             for t in page.locator(f"{MAIN} a[data-testid='stPageLink-NavLink']").all_inner_texts()]
+    assert sidebar[0] == "Home" and "app" not in sidebar
+    assert sidebar[1:] == links == ["Inspect", "Worked example", "Explain", "Corpus", "Classroom"]
+    page.locator(f"{MAIN} a[data-testid='stPageLink-NavLink']", has_text="Worked example").click()
+    page.wait_for_url("**/Worked_example**")
+    expect(page.locator(MAIN)).to_contain_text("Step 1 of 5")
