@@ -52,12 +52,18 @@ def token_labels(tokens: Sequence[Token]) -> list[str]:
     return [token_label(t) for t in tokens]
 
 
+def _ordinal(n: int) -> str:
+    """2 → "2nd", 11 → "11th", 23 → "23rd"."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def _axis(labels: list[str], title: str, reverse: bool = False, max_labels: int = TICKS_MAX) -> dict:
     n = len(labels)
     step = max(1, math.ceil(n / max(1, max_labels)))
     positions = list(range(0, n, step))
     if step > 1:
-        title = f"{title} — every {step}th token labelled"
+        title = f"{title} — every {_ordinal(step)} token labelled"
     axis = dict(
         title=dict(text=title),
         tickmode="array",

@@ -66,12 +66,18 @@ def test_markup_in_tokens_is_escaped_everywhere(text, escaped):
     assert pred.layout.yaxis.ticktext[0] == escaped
 
 
+def test_thinned_axis_titles_use_english_ordinals():
+    assert [figures._ordinal(n) for n in (2, 3, 4, 11, 12, 13, 21, 22, 23, 101)] == [
+        "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "101st"]
+
+
 def test_long_inputs_thin_ticks_and_drop_per_cell_hover():
     toks = _tokens(["[CLS]"] + ["w"] * 510 + ["[SEP]"])
     fig = figures.head_heatmap(_att(1, 1, 512)[0, 0], toks, "t")
     ticks = fig.layout.xaxis.tickvals
     assert len(ticks) <= figures.TICKS_MAX
-    assert f"every {ticks[1] - ticks[0]}th token labelled" in fig.layout.xaxis.title.text
+    step = ticks[1] - ticks[0]
+    assert f"every {step}{'th' if step > 3 else {2: 'nd', 3: 'rd'}[step]} token labelled" in fig.layout.xaxis.title.text
     # Labels stay apart (~220 px of the height go to titles and labels); larger type labels fewer tokens.
     assert (fig.layout.height - 220) / len(ticks) >= figures.LABEL_SPACING * figures.FONT_SIZE
     big = figures.head_heatmap(_att(1, 1, 512)[0, 0], toks, "t", font_size=figures.PRESENTATION_FONT_SIZE)
