@@ -11,7 +11,7 @@ choice = model_sidebar()
 
 st.title("Corpus: what the heads do across a dataset")
 st.caption(
-    "Every row of a file through the model once (python -m attnviz.corpus, or below); every view here is a live "
+    "Every row of a file through the model once (python -m attnviz.corpus, or the form below); every view here is a live "
     "query over the stored per-row predictions and per-head statistics, never a recomputation."
 )
 root = ui.runs_root()
