@@ -60,7 +60,7 @@ def inspect_link(text: str) -> str:
 def run_picker(root: Path) -> Corpus | None:
     runs = list_runs(root)
     if not runs:
-        st.info(f"No corpus runs in {md_escape(str(root))} yet. Start one with "Start a run on a file" above, or run python -m attnviz.corpus with --out under it.")
+        st.info(f"No corpus runs in {md_escape(str(root))} yet. Start one with ‘Start a run on a file’ above, or run python -m attnviz.corpus with --out under it.")
         return None
     names = [p.name for p in runs]
     if st.session_state.get("corpus_run") not in names:
