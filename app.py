@@ -1,7 +1,8 @@
-"""attnviz: the app's pages in the sidebar's order (home first, named "Home"), and the home page itself.
+"""attnviz home: what the app is, where to go, which model and device are active.
 
-``st.navigation`` instead of pages/ auto-discovery, which would name the home page after this file ("app");
-each page keeps its file in pages/ and its address (/Inspect, /Worked_example, ...).
+Routing is Streamlit's classic pages/ auto-discovery, so the sidebar names this page "app". ``st.navigation`` would
+name it "Home", but with a pages/ folder Streamlit keeps the classic routing until some session opens the home page:
+a shared link straight to /Inspect on a fresh server then showed the other sidebar (tried 3 Dec 2026).
 """
 
 import streamlit as st
@@ -9,22 +10,21 @@ import streamlit as st
 from attnviz.ui.home import model_status
 from attnviz.ui.sidebar import model_sidebar
 
-# (file, title, icon, address): the sidebar and the home page's links list them in this one order.
+# (file, title, icon) in the sidebar's order (the files' number prefixes), so the links below follow it.
 PAGES = (
-    ("pages/1_Inspect.py", "Inspect", "🔍", "Inspect"),
-    ("pages/2_Worked_example.py", "Worked example", "🧮", "Worked_example"),
-    ("pages/3_Explain.py", "Explain", "🧭", "Explain"),
-    ("pages/4_Corpus.py", "Corpus", "📚", "Corpus"),
-    ("pages/5_Classroom.py", "Classroom", "🎓", "Classroom"),
+    ("pages/1_Inspect.py", "Inspect", "🔍"),
+    ("pages/2_Worked_example.py", "Worked example", "🧮"),
+    ("pages/3_Explain.py", "Explain", "🧭"),
+    ("pages/4_Corpus.py", "Corpus", "📚"),
+    ("pages/5_Classroom.py", "Classroom", "🎓"),
 )
 
 
-def home() -> None:
-    st.set_page_config(page_title="attnviz", page_icon="🔍", layout="wide")
-    choice = model_sidebar()
-    st.title("attnviz — look inside a transformer's attention")
-    st.markdown(
-        """
+st.set_page_config(page_title="attnviz", page_icon="🔍", layout="wide")
+choice = model_sidebar()
+st.title("attnviz — look inside a transformer's attention")
+st.markdown(
+    """
 Paste any text and see what each attention head of a transformer does with it, head by head,
 next to the model's classification of the text. Everything runs on this machine: no text leaves it.
 
@@ -38,13 +38,7 @@ next to the model's classification of the text. Everything runs on this machine:
 In every heatmap the **rows are query tokens** (the token that is attending, on the y axis) and the
 **columns are key tokens** (the tokens it attends to, on the x axis); each row sums to 1.
 """
-    )
-    for path, title, icon, _ in PAGES:
-        st.page_link(path, label=f"Open {title}", icon=icon)
-    model_status(choice.name)
-
-
-st.navigation(
-    [st.Page(home, title="Home", icon="🏠", default=True)]
-    + [st.Page(path, title=title, icon=icon, url_path=url) for path, title, icon, url in PAGES]
-).run()
+)
+for path, title, icon in PAGES:
+    st.page_link(path, label=f"Open {title}", icon=icon)
+model_status(choice.name)

@@ -147,17 +147,34 @@ def test_on_a_phone_the_plotly_toolbar_never_covers_a_title(browser, app_url):
         page.close()
 
 
-def test_the_sidebar_names_the_home_page_and_lists_the_pages_in_the_home_pages_order(page, app_url):
-    page.goto(app_url)
-    expect(page.locator(f"{MAIN} a[data-testid='stPageLink-NavLink']")).to_have_count(5)
-    expect(page.locator("[data-testid='stSidebarNav'] a")).to_have_count(6)
-    wait_idle(page)
-    # Each entry's text is its icon, then its name.
-    sidebar = [t.strip().split("\n")[-1] for t in page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()]
-    links = [t.strip().split("\n")[-1].removeprefix("Open ")
-             for t in page.locator(f"{MAIN} a[data-testid='stPageLink-NavLink']").all_inner_texts()]
-    assert sidebar[0] == "Home" and "app" not in sidebar
-    assert sidebar[1:] == links == ["Inspect", "Worked example", "Explain", "Corpus", "Classroom"]
-    page.locator(f"{MAIN} a[data-testid='stPageLink-NavLink']", has_text="Worked example").click()
-    page.wait_for_url("**/Worked_example**")
-    expect(page.locator(MAIN)).to_contain_text("Step 1 of 5")
+def _sidebar(page) -> list[str]:
+    # Each entry's text may be an icon, then its name.
+    return [t.strip().split("\n")[-1] for t in page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()]
+
+
+def test_the_sidebar_lists_the_pages_in_the_home_pages_order_on_every_route(browser, app_url):
+    # A shared link straight to a page must show the same sidebar as the home page (st.navigation beside a pages/
+    # folder did not: until a session opened home, deep links got the classic sidebar).
+    deep = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        deep.goto(app_url + "/Explain?text=the+film+was+good")
+        expect(deep.locator("[data-testid='stSidebarNav'] a")).to_have_count(6)
+        wait_idle(deep, timeout_ms=180_000)
+        from_deep_link = _sidebar(deep)
+    finally:
+        deep.close()
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(app_url)
+        expect(page.locator(f"{MAIN} a[data-testid='stPageLink-NavLink']")).to_have_count(5)
+        expect(page.locator("[data-testid='stSidebarNav'] a")).to_have_count(6)
+        wait_idle(page)
+        links = [t.strip().split("\n")[-1].removeprefix("Open ")
+                 for t in page.locator(f"{MAIN} a[data-testid='stPageLink-NavLink']").all_inner_texts()]
+        assert _sidebar(page) == from_deep_link
+        assert _sidebar(page)[1:] == links == ["Inspect", "Worked example", "Explain", "Corpus", "Classroom"]
+        page.locator(f"{MAIN} a[data-testid='stPageLink-NavLink']", has_text="Worked example").click()
+        page.wait_for_url("**/Worked_example**")
+        expect(page.locator(MAIN)).to_contain_text("Step 1 of 5")
+    finally:
+        page.close()
