@@ -20,6 +20,8 @@ class Layout:
     ``q``/``k``/``v`` output [batch, tokens, heads × d_k] each; ``qkv`` is one fused projection of all three.
     ``rotary``: q and k are rotated after the projection, so the projections alone do not give the scores.
     ``kv_heads``: the config field giving the number of key/value heads when it differs from the query heads (GQA).
+    ``residual``: the module that adds the attention block's output to the layer's input, called as (attention
+    output, layer input), each [batch, tokens, D]; from there to the layer's end each token is computed on its own.
     """
 
     name: str
@@ -31,6 +33,7 @@ class Layout:
     qkv: str | None = None
     rotary: bool = False
     kv_heads: str | None = None
+    residual: str | None = None
 
     @property
     def recomputable(self) -> bool:
@@ -40,7 +43,7 @@ class Layout:
 
 LAYOUTS: tuple[Layout, ...] = (
     Layout("BERT", "encoder.layer", "attention.output.dense",  # also RoBERTa, ELECTRA, MiniLM, ...
-           q="attention.self.query", k="attention.self.key", v="attention.self.value"),
+           q="attention.self.query", k="attention.self.key", v="attention.self.value", residual="attention.output"),
     Layout("DistilBERT", "transformer.layer", "attention.out_lin",
            q="attention.q_lin", k="attention.k_lin", v="attention.v_lin"),
     Layout("GPT-2", "h", "attn.c_proj", qkv="attn.c_attn"),
@@ -50,6 +53,12 @@ LAYOUTS: tuple[Layout, ...] = (
            kv_heads="num_key_value_heads"),
 )
 SUPPORTED = "BERT-, DistilBERT-, GPT-2- and Llama-style models"
+# Sequence classifiers whose head reads the first token's final hidden state and nothing else (the pooler's
+# hidden[:, 0], or features[:, 0, :]); checked in transformers' modeling code of each.
+FIRST_TOKEN_HEADS = frozenset({
+    "BertForSequenceClassification", "RobertaForSequenceClassification", "XLMRobertaForSequenceClassification",
+    "ElectraForSequenceClassification",
+})
 
 
 def attr_path(obj: Any, path: str) -> Any:

@@ -18,6 +18,7 @@ import numpy as np
 from attnviz import classification
 from attnviz.analysis import _resolve, label_embeddings
 from attnviz.errors import AttnvizError, InputError
+from attnviz.first_token import first_token_only
 from attnviz.loading import LoadedModel
 from attnviz.tokens import clean_text, encode
 from attnviz.types import Token
@@ -125,20 +126,21 @@ def attribute(
         mask = torch.ones(embeds.shape[:2], dtype=torch.long, device=embeds.device)
         return class_scores(loaded.model(inputs_embeds=embeds, attention_mask=mask, return_dict=True), mask, classes)
 
-    with loaded.gate.hold(), torch.enable_grad(), _weights_frozen(loaded.model):
+    with loaded.gate.hold(), torch.enable_grad(), weights_frozen(loaded.model), first_token_only(loaded.model):
         ids = torch.tensor([list(enc.input_ids)], dtype=torch.long, device=loaded.device)
         table = loaded.model.get_input_embeddings()
         embeds = table(ids).detach()  # [1, T, D]
         baseline, baseline_text = _baseline(loaded, ids, embeds, enc.tokens, table)
-        with torch.no_grad():
-            predicted = int(scores_of(embeds)[0].argmax())
-        index = target_index(target, classes.names, predicted)
+        with torch.no_grad():  # input and baseline in one batch of two: the prediction and both ends of f
+            ends = scores_of(torch.cat([embeds, baseline]))  # [2, n_labels]
+        index = target_index(target, classes.names, int(ends[0].argmax()))
 
-        def f(e):  # [B, T, D] -> [B]: the number being explained
-            s = scores_of(e)
+        def explained(s):  # class scores [B, n_labels] -> [B]: the number being explained
             return s[:, index] if classes.centres is None else torch.softmax(s, dim=-1)[:, index]
 
-        scores, f_input, f_baseline, delta = integrate(f, embeds, baseline, method, n_steps)
+        scores, f_input, f_baseline, delta = integrate(
+            lambda e: explained(scores_of(e)), embeds, baseline, method, n_steps, ends=explained(ends)
+        )
     name = classes.names[index]
     output = f"logit of '{name}'" if classes.centres is None else f"zero-shot probability of '{name}'"
     return Attribution(
@@ -157,7 +159,7 @@ def attribute(
 
 
 @contextmanager
-def _weights_frozen(model: Any) -> Iterator[None]:
+def weights_frozen(model: Any) -> Iterator[None]:
     """Gradients flow to the input embeddings only: no weight gradient is computed or stored (held under the gate)."""
     params = [p for p in model.parameters() if p.requires_grad]
     for p in params:
@@ -208,17 +210,22 @@ def rank_agreement(scores: Mapping[str, np.ndarray], tokens: Sequence[Token]) ->
     }
 
 
-def integrate(f, embeds, baseline, method: str, n_steps: int) -> tuple[np.ndarray, float, float, float | None]:
+def integrate(
+    f, embeds, baseline, method: str, n_steps: int, ends=None
+) -> tuple[np.ndarray, float, float, float | None]:
     """Attribute ``f`` ([B, T, D] embeddings -> [B]) to the tokens of ``embeds`` [1, T, D].
 
     Returns float64[T] token scores (summed over the embedding), f(input), f(baseline) and captum's convergence
-    delta (None for gradient × input). The caller holds the gate and enables gradients.
+    delta (None for gradient × input). ``ends``: f of input and baseline [2] if the caller has them. The caller
+    holds the gate and enables gradients.
     """
     import torch
     from captum.attr import InputXGradient, IntegratedGradients
 
-    with torch.no_grad():  # both ends in one batch of two
-        f_input, f_baseline = (float(v) for v in f(torch.cat([embeds, baseline])))
+    if ends is None:
+        with torch.no_grad():  # both ends in one batch of two
+            ends = f(torch.cat([embeds, baseline]))
+    f_input, f_baseline = (float(v) for v in ends)
     delta: float | None = None
     if method == "integrated_gradients":
         n = embeds.shape[1]

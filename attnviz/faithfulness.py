@@ -21,6 +21,7 @@ import numpy as np
 from attnviz.analysis import _resolve
 from attnviz.attribution import Labels, class_scores, label_setup, target_index
 from attnviz.errors import InputError
+from attnviz.first_token import first_token_only
 from attnviz.loading import LoadedModel
 from attnviz.tokens import clean_text, encode
 from attnviz.types import Token
@@ -101,7 +102,7 @@ def probabilities(loaded: LoadedModel, classes: Labels, sequences: Sequence[tupl
     for seq in dict.fromkeys(sequences):
         by_length.setdefault(len(seq), []).append(seq)
     found = {}
-    with loaded.gate.hold(), torch.inference_mode():
+    with loaded.gate.hold(), torch.inference_mode(), first_token_only(loaded.model):
         for length, group in by_length.items():
             step = max(1, _CELLS_PER_CHUNK // max(1, length * length))
             for start in range(0, len(group), step):

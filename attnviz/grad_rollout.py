@@ -18,6 +18,7 @@ from attnviz.analysis import _resolve
 from attnviz.attribution import class_scores, label_setup, target_index
 from attnviz.errors import InputError
 from attnviz.extraction import stack_attentions
+from attnviz.first_token import first_token_only
 from attnviz.loading import LoadedModel
 from attnviz.tokens import clean_text, encode
 from attnviz.types import Token
@@ -68,7 +69,7 @@ def grad_rollout(
     limit = loaded.max_tokens if max_tokens is None else max(2, min(int(max_tokens), loaded.max_tokens))
     enc = encode(cleaned.text, loaded.tokenizer, limit)
     ids = torch.tensor([list(enc.input_ids)], dtype=torch.long, device=loaded.device)
-    with loaded.gate.hold(), torch.enable_grad():
+    with loaded.gate.hold(), torch.enable_grad(), first_token_only(loaded.model):
         mask = torch.ones_like(ids)
         out = loaded.model(input_ids=ids, attention_mask=mask, output_attentions=True, return_dict=True)
         attentions = tuple(out.attentions or ())
@@ -82,7 +83,8 @@ def grad_rollout(
             probs = torch.softmax(class_scores(out, mask, classes)[0].double(), dim=-1)
             index = target_index(target, classes.names, int(probs.argmax()))
             name = classes.names[index]
-        # Only the attention tensors are asked for, so no weight gradients are computed.
+        # Only the attention tensors are asked for, so no weight gradients are computed. (The weights stay
+        # trainable: with them frozen the first layer's attention would not be in the graph at all.)
         grads = torch.autograd.grad(probs[index], attentions)
         # Ā per layer in torch: only [L, T, T] crosses to NumPy, not the [L, H, T, T] gradients.
         mixed = torch.stack([(g[0].double() * a[0].detach().double()).clamp_min(0).mean(dim=0) for a, g in zip(attentions, grads)])
