@@ -36,8 +36,8 @@ def first_token_only(model: Any) -> Iterator[bool]:
     only; yields whether ``model`` allows that (when it does not, forwards are untouched).
 
     Inside, ``logits`` and attentions come out as usual, the last of ``hidden_states`` as [batch, 1, D]: use it
-    only for what reads the prediction. Hold the model's gate, as for every hook: the hook is the model's while inside, and
-    the thread check leaves any other caller's forward whole.
+    only for what reads the prediction. Hold the model's gate, as for every hook: the hook is the model's while
+    inside, and the thread check leaves any other caller's forward whole.
     """
     module = cut_point(model)
     if module is None:

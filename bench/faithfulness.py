@@ -73,7 +73,8 @@ def main() -> int:
     scores = {k: method_scores(k, texts[0], "positive", m) for k in METHODS}
     # The Explain page takes the gradient methods from its attribution cache: gradient × input (its default view)
     # is there before the button is pressed, integrated gradients too when they were the chosen method.
-    shown = {k: [method_scores(k, t, "positive", m) for t in texts] for k in ("gradient_x_input", "integrated_gradients")}
+    gradient_methods = ("gradient_x_input", "integrated_gradients")
+    shown = {k: [method_scores(k, t, "positive", m) for t in texts] for k in gradient_methods}
 
     def page(i: int, cached: tuple[str, ...]) -> None:
         scores = {k: shown[k][i] if k in cached else method_scores(k, texts[i], "positive", m) for k in METHODS}
