@@ -32,6 +32,16 @@ TABLE_COLUMNS = {
     "max_weight": st.column_config.NumberColumn(format="%.3f"),
 }
 
+FAITHFULNESS_COLUMNS = {
+    "method": st.column_config.TextColumn(width="medium"),
+    "comprehensiveness": st.column_config.NumberColumn("comprehensiveness ↑", format="%.3f"),
+    "comprehensiveness_vs_random": st.column_config.NumberColumn("vs random", format="%+.3f"),
+    "sufficiency": st.column_config.NumberColumn("sufficiency ↓", format="%.3f"),
+    "sufficiency_vs_random": st.column_config.NumberColumn("vs random ", format="%+.3f"),
+    "beats_random_comprehensiveness": st.column_config.TextColumn("beats random: compr."),
+    "beats_random_sufficiency": st.column_config.TextColumn("beats random: suff."),
+}
+
 
 def runs_root() -> Path:
     return Path(settings.current().corpus_runs)
@@ -206,11 +216,10 @@ def faithfulness_section(corpus: Corpus, where: Slice) -> None:
         f"Most comprehensive here: **{md_escape(best['comprehensiveness'])}**; most sufficient: "
         f"**{md_escape(best['sufficiency'])}**."
     )
-    percent = st.column_config.NumberColumn(format="percent")
-    st.dataframe(
-        table.drop(columns="rows").round(3), hide_index=True, key="corpus_faithfulness_table",
-        column_config={"beats_random_comprehensiveness": percent, "beats_random_sufficiency": percent},
-    )
+    shown = table.drop(columns="rows").round(3)
+    for name in ("beats_random_comprehensiveness", "beats_random_sufficiency"):  # blank for the baseline itself
+        shown[name] = [f"{v:.0%}" if v == v else "" for v in table[name]]
+    st.dataframe(shown, hide_index=True, key="corpus_faithfulness_table", column_config=FAITHFULNESS_COLUMNS)
 
 
 def bad_rows_section(corpus: Corpus) -> None:
