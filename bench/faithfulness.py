@@ -110,35 +110,24 @@ def main() -> int:
 
 def dev_means(path: str, n: int) -> int:
     """Each method's comprehensiveness and sufficiency, and their difference from the random ranking, averaged over
-    the first ``n`` sentences of ``path`` (each explaining its predicted class); printed as a table and one JSON line."""
+    the first ``n`` sentences of ``path`` (each explaining its predicted class), with the corpus command's own
+    columns and summary (``python -m attnviz.corpus --faithfulness`` does the same over a whole file, resumably)."""
     import json
 
-    import numpy as np
+    import pandas as pd
 
     import attnviz
-    from attnviz.scoreboard import METHODS
+    from attnviz.corpus import faithful
 
     m = attnviz.load_model(None)
     lines = Path(path).read_text(encoding="utf-8").splitlines()[1:]
     texts = [line.split("\t")[0] for line in lines if line.strip()][:n]
-    rows: dict[str, list[list[float]]] = {}
     start = time.perf_counter()
-    for text in texts:
-        for row in attnviz.scoreboard(text, model=m).rows():
-            rows.setdefault(row["method"], []).append(
-                [row["comprehensiveness"], row["comprehensiveness_vs_random"], row["sufficiency"], row["sufficiency_vs_random"]]
-            )
+    table = faithful.summary(pd.DataFrame([faithful.row_values(text, m) for text in texts]))
     seconds = time.perf_counter() - start
-    print(f"{len(texts)} sentences of {path}, {seconds:.0f} s; means (vs random: the method minus the random ranking)")
-    print(f"  {'method':36s} {'compr. ↑':>9s} {'vs rand':>8s} {'suff. ↓':>8s} {'vs rand':>8s} {'beats random (compr.)':>22s}")
-    summary = {}
-    for name in METHODS.values():
-        values = np.array(rows[name])
-        means = values.mean(axis=0)
-        beats = float((values[:, 1] > 0).mean())
-        summary[name] = [round(float(v), 4) for v in means] + [round(beats, 3)]
-        print(f"  {name:36s} {means[0]:9.3f} {means[1]:+8.3f} {means[2]:8.3f} {means[3]:+8.3f} {beats:21.0%}")
-    print(json.dumps({"sentences": len(texts), "seconds": round(seconds), "means": summary}))
+    print(f"{len(texts)} sentences of {path}, {seconds:.0f} s")
+    print(faithful.format_table(table))
+    print(json.dumps({"sentences": len(texts), "seconds": round(seconds), "summary": table.round(4).astype(object).where(table.notna(), None).to_dict("records")}))
     return 0
 
 

@@ -46,3 +46,6 @@ ui.top_k_section(corpus, where, statistic)
 
 st.subheader("Misclassified")
 ui.misclassified_section(corpus, where)
+
+st.subheader("Which explanation is faithful?")
+ui.faithfulness_section(corpus, where)

@@ -44,3 +44,18 @@ def test_ray_engine_matches_local_engine(tmp_path, tiny_classifier_dir, ray_clus
     assert corpus.open_run(tmp_path / "ray").metrics() == corpus.open_run(tmp_path / "local").metrics()
     again = corpus.run(source, tmp_path / "ray", engine="ray", **kwargs)
     assert (again.processed, again.skipped_shards) == (0, 3)
+
+
+def test_ray_engine_faithfulness_columns_match_local_engine(tmp_path, tiny_classifier_dir, ray_cluster):
+    from attnviz.corpus import faithful
+
+    source = tmp_path / "in.csv"
+    source.write_text("text\n" + "\n".join(TEXTS[:5]) + "\n", encoding="utf-8")
+    kwargs = dict(model=str(tiny_classifier_dir), shard_rows=3, batch_size=2, faithfulness=True)
+    corpus.run(source, tmp_path / "local", **kwargs)
+    corpus.run(source, tmp_path / "ray", engine="ray", concurrency=1, **kwargs)
+    a, b = _rows(tmp_path / "local"), _rows(tmp_path / "ray")
+    assert set(faithful.COLUMNS) <= set(b.schema.names)
+    assert b.column("faithfulness_error").null_count == b.num_rows == 5
+    for column in faithful.COLUMNS:
+        np.testing.assert_allclose(b.column(column).to_numpy(), a.column(column).to_numpy(), rtol=1e-5, atol=1e-9)

@@ -59,3 +59,33 @@ def test_corpus_page_without_runs_says_how_to_make_one(tmp_path, monkeypatch, fr
     at = open_page(PAGE)
     assert not at.exception
     assert any("No corpus runs" in i.value for i in at.info)
+
+
+def _faithfulness_table(at):
+    return next((d.value for d in at.dataframe if "comprehensiveness_vs_random" in d.value.columns), None)
+
+
+def test_corpus_page_shows_the_faithfulness_summary_of_a_faithfulness_run(runs, tiny_classifier, fresh_caches):
+    out = runs / "runs" / "tiny-faithfulness"
+    corpus.run(runs / "data" / "tiny.tsv", out, text_column="sentence", model=tiny_classifier, limit=4, faithfulness=True)
+    at = open_page(PAGE)
+    assert _faithfulness_table(at) is None  # the plain run is picked first
+    assert any("no faithfulness scores" in c.value for c in at.caption)
+    at.selectbox(key="corpus_run").set_value("tiny-faithfulness").run()
+    assert not at.exception
+    table = _faithfulness_table(at)
+    expected = corpus.open_run(out).faithfulness()
+    assert table["method"].tolist() == expected["method"].tolist() and len(table) == 7
+    assert table["comprehensiveness"].tolist() == expected["comprehensiveness"].round(3).tolist()
+    assert any("Means over 4 texts" in c.value and "Most comprehensive here" in c.value for c in at.caption)
+
+
+def test_corpus_page_starts_a_faithfulness_run(runs, fresh_caches):
+    at = open_page(PAGE)
+    at.number_input(key="corpus_limit").set_value(2)
+    at.checkbox(key="corpus_faithfulness").check()
+    at.button[0].click().run(timeout=300)
+    assert not at.exception
+    assert (runs / "runs" / "tiny-2-faithfulness" / "manifest.json").is_file()
+    table = _faithfulness_table(at)
+    assert table is not None and len(table) == 7

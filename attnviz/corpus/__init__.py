@@ -7,7 +7,9 @@
 
 Each row of ``out/*.parquet`` holds the text, its prediction (label and every probability), truncation, and
 per-head statistics float32[layers × heads]; never the T×T attention tensors. ``engine="ray"`` runs the same
-per-batch callable on Ray Data (optional dependency: requirements-ray.txt).
+per-batch callable on Ray Data (optional dependency: requirements-ray.txt). ``faithfulness=True`` adds each row's
+faithfulness scoreboard, one column per method and metric (``attnviz.corpus.faithful``), summarised by
+``open_run(out).faithfulness()``.
 """
 
 from attnviz.corpus.query import Corpus, Slice, open_run

@@ -5,6 +5,7 @@ A shard is tokenised once (``attnviz.tokens.encode_many``), sorted by token coun
 ``batch_size`` through ``attnviz.extraction.forward_padded`` (one padded forward pass each, the same pass
 ``attnviz.analyze`` makes); the statistics are computed on the padded batch at once, so a row's prediction and
 statistics are those ``attnviz.analyze`` and ``attnviz.head_statistics`` give, without one copy per row.
+With ``faithfulness=True`` each analysed row also gets its scoreboard (``attnviz.corpus.faithful``), text by text.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from attnviz.analysis import predict
+from attnviz.corpus import faithful
 from attnviz.corpus.stats import STATISTICS, batch_statistics, key_masks
 from attnviz.errors import AttnvizError
 from attnviz.extraction import BatchResult, forward_padded
@@ -27,8 +29,9 @@ log = logging.getLogger("attnviz.corpus")
 _STAT_COLUMNS = (*STATISTICS, "max_query", "max_key")
 
 
-def output_schema(n_cells: int) -> pa.Schema:
-    """Columns of a result shard; every statistic is float32[layers × heads], row-major (layer, then head)."""
+def output_schema(n_cells: int, faithfulness: bool = False) -> pa.Schema:
+    """Columns of a result shard; every statistic is float32[layers × heads], row-major (layer, then head).
+    ``faithfulness`` adds ``attnviz.corpus.faithful``'s columns at the end."""
     stat = pa.list_(pa.float32(), n_cells)
     index = pa.list_(pa.int16(), n_cells)
     return pa.schema(
@@ -38,17 +41,27 @@ def output_schema(n_cells: int) -> pa.Schema:
             ("predicted", pa.string()), ("confidence", pa.float32()), ("probs", pa.list_(pa.float32())),
             ("tokens", pa.list_(pa.string())),
             *[(name, stat) for name in STATISTICS], ("max_query", index), ("max_key", index),
+            *(faithful.schema_fields() if faithfulness else []),
         ]
     )
 
 
 class CorpusBatch:
-    """Loads ``model`` once; ``__call__(table)`` maps an input shard (row_id, text bytes, label) to results."""
+    """Loads ``model`` once; ``__call__(table)`` maps an input shard (row_id, text bytes, label) to results.
 
-    def __init__(self, model: LoadedModel | str | None = None, batch_size: int = 32, trusted_folder: bool = False):
+    ``faithfulness``: also each row's scoreboard (raises InputError at once for a model without classes).
+    """
+
+    def __init__(
+        self, model: LoadedModel | str | None = None, batch_size: int = 32, trusted_folder: bool = False,
+        faithfulness: bool = False,
+    ):
         self.loaded = model if isinstance(model, LoadedModel) else load_model(model, trusted_folder=trusted_folder)
+        if faithfulness:
+            faithful.check_model(self.loaded)
+        self.faithfulness = bool(faithfulness)
         self.batch_size = max(1, int(batch_size))
-        self.schema = output_schema(self.loaded.n_layers * self.loaded.n_heads)
+        self.schema = output_schema(self.loaded.n_layers * self.loaded.n_heads, self.faithfulness)
         self.progress: Callable[[int], None] | None = None  # told how many rows of this call are done
 
     def __call__(self, table: pa.Table) -> pa.Table:
@@ -61,8 +74,11 @@ class CorpusBatch:
         cells = self.loaded.n_layers * self.loaded.n_heads
         stats = {name: np.zeros((len(texts), cells), np.int16 if name in ("max_query", "max_key") else np.float32)
                  for name in _STAT_COLUMNS}
+        scored: dict[int, dict[str, float] | str] = {}  # row → faithfulness columns, or why they are missing
+        done = len(texts) - len(order)  # rows with an error before any forward pass
         for start in range(0, len(order), self.batch_size):
-            for rows, result in self._forward(order[start : start + self.batch_size], encodings, errors):
+            batch = order[start : start + self.batch_size]
+            for rows, result in self._forward(batch, encodings, errors):
                 special, punct = key_masks([encodings[i].tokens for i in rows], result.attentions.shape[-1])
                 # Only the statistics outlive the sub-batch: a shard's T×T attentions would be gigabytes.
                 for name, values in batch_statistics(result.attentions, np.array(result.lengths), special, punct).items():
@@ -71,9 +87,38 @@ class CorpusBatch:
                     logits = None if result.logits is None else result.logits[k]
                     hidden = None if result.hidden is None else result.hidden[k, : result.lengths[k]]
                     predictions[i] = predict(self.loaded, logits, hidden)
-            if self.progress is not None:
-                self.progress(len(texts) - len(order) + min(start + self.batch_size, len(order)))
-        return self._table(table, texts, errors, cleaned, encodings, predictions, stats)
+            if not self.faithfulness:
+                self._tell(done + start + len(batch))
+                continue
+            for n, i in enumerate(batch, 1):  # the slow part: progress row by row
+                if i in predictions:
+                    scored[i] = self._scoreboard(texts[i])
+                self._tell(done + start + n)
+        table = self._table(table, texts, errors, cleaned, encodings, predictions, stats)
+        return self._with_faithfulness(table, scored) if self.faithfulness else table
+
+    def _tell(self, rows_done: int) -> None:
+        if self.progress is not None:
+            self.progress(rows_done)
+
+    def _scoreboard(self, text: str) -> dict[str, float] | str:
+        """One row's faithfulness columns, or the reason they could not be computed (the row's results stay)."""
+        try:
+            return faithful.row_values(text, self.loaded)
+        except AttnvizError as exc:
+            return str(exc)
+        except Exception as exc:  # as in _forward: one row's failure must not end the run
+            log.exception("faithfulness failed")
+            return f"{type(exc).__name__}: {exc}"[:500]
+
+    def _with_faithfulness(self, table: pa.Table, scored: dict[int, dict[str, float] | str]) -> pa.Table:
+        values = [scored.get(i) for i in range(table.num_rows)]
+        for name in faithful.COLUMNS:
+            table = table.append_column(
+                name, pa.array([v[name] if isinstance(v, dict) else None for v in values], pa.float64())
+            )
+        errors = [v if isinstance(v, str) else None for v in values]
+        return table.append_column(faithful.ERROR, pa.array(errors, pa.string())).cast(self.schema)
 
     def _encode(self, cleaned: dict[int, CleanText], errors: list[str | None]) -> dict[int, Encoding]:
         """Each good row's Encoding, in one tokenizer call; if a text has nothing to tokenize, row by row."""
@@ -137,7 +182,7 @@ class CorpusBatch:
         missing = pa.array(np.logical_not(done))
         for name in _STAT_COLUMNS:
             columns[name] = pa.FixedSizeListArray.from_arrays(pa.array(stats[name].reshape(-1)), cells, mask=missing)
-        return pa.table(columns, schema=self.schema)
+        return pa.table(columns, schema=output_schema(cells))
 
 
 def decode(values: Sequence[bytes | str | None]) -> tuple[list[str], list[str | None]]:

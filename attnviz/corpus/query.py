@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from attnviz.corpus import faithful
 from attnviz.corpus.run import MANIFEST
 from attnviz.corpus.stats import STATISTICS
 from attnviz.errors import InputError
@@ -78,6 +79,18 @@ class Corpus:
     @property
     def has_labels(self) -> bool:
         return self.manifest.get("label_column") is not None
+
+    @property
+    def has_faithfulness(self) -> bool:
+        return bool(self.manifest.get("faithfulness"))
+
+    def faithfulness(self, where: Slice = Slice()) -> pd.DataFrame | None:
+        """``attnviz.corpus.faithful.summary`` of the slice's rows (None for a run made without faithfulness)."""
+        if not self.has_faithfulness:
+            return None
+        condition, params = where.where()
+        columns = ", ".join(faithful.COLUMNS)  # fixed names, never user input
+        return faithful.summary(self._sql(f"SELECT {columns} FROM rows WHERE {condition}", params))
 
     def counts(self) -> dict[str, int]:
         """Rows in the run, analysed rows, and rows recorded with an error."""

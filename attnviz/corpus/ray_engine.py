@@ -33,6 +33,7 @@ def run_ray(
     trusted_folder: bool,
     concurrency: int | None,
     write_manifest: Callable[[Path, dict], None],
+    faithfulness: bool = False,
 ) -> None:
     """Run ``pending`` (shard index, input table) on Ray; mark them done in ``manifest`` once all are written."""
     try:
@@ -63,7 +64,10 @@ def run_ray(
             ray.data.read_parquet(str(source))
             .map_batches(
                 CorpusBatch,
-                fn_constructor_kwargs={"model": model_name, "batch_size": batch_size, "trusted_folder": trusted_folder},
+                fn_constructor_kwargs={
+                    "model": model_name, "batch_size": batch_size, "trusted_folder": trusted_folder,
+                    "faithfulness": faithfulness,
+                },
                 batch_size=ROWS_PER_CALL,
                 batch_format="pyarrow",
                 concurrency=actors,

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from attnviz import settings
-from attnviz.corpus import DESCRIPTIONS, STATISTICS, Corpus, Slice, run
+from attnviz.corpus import DESCRIPTIONS, STATISTICS, Corpus, Slice, faithful, run
 from attnviz.corpus.figures import confusion_figure, head_means_figure
 from attnviz.corpus.query import LENGTH_BUCKETS, per_label_scores
 from attnviz.corpus.reader import FORMATS
@@ -30,6 +30,16 @@ TABLE_COLUMNS = {
     "confidence": st.column_config.NumberColumn(format="%.3f"),
     "value": st.column_config.NumberColumn(format="%.3f"),
     "max_weight": st.column_config.NumberColumn(format="%.3f"),
+}
+
+FAITHFULNESS_COLUMNS = {
+    "method": st.column_config.TextColumn(width="medium"),
+    "comprehensiveness": st.column_config.NumberColumn("comprehensiveness ↑", format="%.3f"),
+    "comprehensiveness_vs_random": st.column_config.NumberColumn("vs random", format="%+.3f"),
+    "sufficiency": st.column_config.NumberColumn("sufficiency ↓", format="%.3f"),
+    "sufficiency_vs_random": st.column_config.NumberColumn("vs random ", format="%+.3f"),
+    "beats_random_comprehensiveness": st.column_config.TextColumn("beats random: compr."),
+    "beats_random_sufficiency": st.column_config.TextColumn("beats random: suff."),
 }
 
 
@@ -86,10 +96,16 @@ def start_run_form(root: Path, model_name: str) -> None:
         text_column = left.text_input("Text column", value="sentence", key="corpus_text_column")
         label_column = middle.text_input("Label column (optional)", value="label", key="corpus_label_column")
         limit = right.number_input("Rows (at most)", 1, 1_000_000, 1000, key="corpus_limit")
+        faithfulness = st.checkbox(
+            "Also score every explanation method's faithfulness (slow: about 2 s a text)", key="corpus_faithfulness",
+            help="Each text's scoreboard, as on Explain: comprehensiveness and sufficiency of raw attention, rollout, "
+            "value norms, gradient-weighted rollout, integrated gradients and gradient × input, against a random ranking.",
+        )
         go = st.form_submit_button("Run the model on this file")
     if not go:
         return
-    out = root / f"{Path(file).stem}-{int(limit)}"
+    # A faithfulness run is another run (its manifest says so): it gets its own folder.
+    out = root / f"{Path(file).stem}-{int(limit)}{'-faithfulness' if faithfulness else ''}"
     bar = st.progress(0.0, text="Loading the model…")
 
     def progress(done: int, total: int) -> None:
@@ -98,7 +114,7 @@ def start_run_form(root: Path, model_name: str) -> None:
     result = safely(
         lambda: run(
             data / file, out, text_column=text_column.strip(), label_column=label_column.strip() or None,
-            model=get_model(model_name), limit=int(limit), progress=progress,
+            model=get_model(model_name), limit=int(limit), progress=progress, faithfulness=faithfulness,
         ),
         "running the corpus",
     )
@@ -180,6 +196,32 @@ def misclassified_section(corpus: Corpus, where: Slice) -> None:
         st.dataframe(with_links(wrong), hide_index=True, key="corpus_wrong", column_config=TABLE_COLUMNS, column_order=order)
 
 
+def faithfulness_section(corpus: Corpus, where: Slice) -> None:
+    """The slice's faithfulness summary per method, for runs made with faithfulness."""
+    if not corpus.has_faithfulness:
+        st.caption(
+            "This run has no faithfulness scores. Start one with ‘Also score every explanation method's faithfulness’ "
+            "above, or python -m attnviz.corpus --faithfulness."
+        )
+        return
+    table = safely(lambda: corpus.faithfulness(where), "summarising faithfulness")
+    if table is None or not int(table["rows"].iloc[0]):
+        st.caption("No row of this slice has faithfulness scores.")
+        return
+    best = faithful.most_faithful(table)
+    st.caption(
+        f"Means over {int(table['rows'].iloc[0]):,} texts, each explaining its predicted class. Comprehensiveness: how "
+        "much the probability falls when a method's top tokens are deleted (higher = more faithful); sufficiency: how "
+        "much it falls when only they are kept (lower = more faithful). "
+        f"Most comprehensive here: **{md_escape(best['comprehensiveness'])}**; most sufficient: "
+        f"**{md_escape(best['sufficiency'])}**."
+    )
+    shown = table.drop(columns="rows").round(3)
+    for name in ("beats_random_comprehensiveness", "beats_random_sufficiency"):  # blank for the baseline itself
+        shown[name] = [f"{v:.0%}" if v == v else "" for v in table[name]]
+    st.dataframe(shown, hide_index=True, key="corpus_faithfulness_table", column_config=FAITHFULNESS_COLUMNS)
+
+
 def bad_rows_section(corpus: Corpus) -> None:
     bad = corpus.bad_rows(50)
     if not bad.empty:
@@ -187,5 +229,5 @@ def bad_rows_section(corpus: Corpus) -> None:
             st.dataframe(bad, hide_index=True, key="corpus_bad")
 
 
-__all__ = ["bad_rows_section", "heads_section", "metrics_section", "misclassified_section",
+__all__ = ["bad_rows_section", "faithfulness_section", "heads_section", "metrics_section", "misclassified_section",
            "run_picker", "runs_root", "slice_controls", "start_run_form", "top_k_section"]
