@@ -65,8 +65,7 @@ def test_worked_example_fits_1024_by_768_with_the_sidebar_open(browser, app_url)
 
 # Everything in the main column that a projector could cut: labels truncated with an ellipsis, boxes that scroll
 # sideways (a hidden table column, a formula), and anything past the viewport's right edge. Left out on purpose:
-# MathML (KaTeX's invisible copy for screen readers), the page's own source code (a code block scrolls by design)
-# and Explain's 13-statistic head table, whose layer and head columns stay pinned while the rest scroll.
+# MathML (KaTeX's invisible copy for screen readers) and the page's own source code (a code block scrolls by design).
 CLIPPED_JS = """() => {
   const main = document.querySelector('[data-testid="stMain"]');
   const width = document.documentElement.clientWidth;
@@ -100,6 +99,12 @@ def _ready_inspect(page):
 def _ready_explain(page):
     page.get_by_role("button", name="Score every explanation").click()
     expect(page.locator(MAIN)).to_contain_text("methods beat chance here", timeout=180_000)
+    # With importance measured the head table shows its widest group: layer, head, importance and four statistics.
+    # The server keeps a measurement for the next session, which then gets no button.
+    wait_idle(page, timeout_ms=180_000)
+    if page.get_by_role("button", name="Measure head importance").count():
+        page.get_by_role("button", name="Measure head importance").click()
+    expect(page.locator(MAIN)).to_contain_text("Head importance: drop in predicted-class probability", timeout=180_000)
     # The data grids mount lazily: agreement, scoreboard and head table.
     expect(page.locator(".dvn-scroller")).to_have_count(3, timeout=90_000)
 
