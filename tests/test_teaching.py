@@ -204,6 +204,18 @@ def test_table_frame_compacts_long_vectors_and_keeps_the_highlighted_one():
     assert full.shape == (2, 32) and full.iloc[1, 31] == "63"
 
 
+@pytest.mark.parametrize("n, first, shown", [
+    (32, 6, [0, 1, 2, 3, 4, 5, None]),
+    (32, 4, [0, 1, 2, 3, None]),  # presentation mode's larger type
+    (6, 4, [0, 1, 2, 3, 4, 5]),  # a gap would hide no more than it takes
+    (7, 4, [0, 1, 2, 3, None]),
+], ids=["laptop", "presentation", "short", "just-long"])
+def test_shown_positions_keeps_the_first_entries_then_a_gap(n, first, shown):
+    assert shown_positions(n, first=first) == shown
+    frame = table_frame(Table("K", np.zeros((2, n)), "key", "dim"), Axes(("a", "b"), ("a", "b")), first=first)
+    assert len(frame.columns) == len(shown)
+
+
 def test_styled_marks_the_cell_band_and_wrong_cells():
     from attnviz.teaching.cells import Highlight
 

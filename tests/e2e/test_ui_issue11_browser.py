@@ -114,12 +114,38 @@ def _ready_worked(page):
     expect(page.locator(f"{MAIN} [data-testid='stTable']")).to_have_count(3)
 
 
+def _ready_worked_model(page):
+    expect(page.locator(MAIN)).to_contain_text("the step-through reproduces the model's attention")
+    expect(page.locator(f"{MAIN} [data-testid='stTable']")).to_have_count(3)
+
+
+def _ready_stage(*texts):
+    def ready(page):
+        expect(page.get_by_text("The code that computed every number on this stage")).to_be_visible()
+        for text in texts:
+            expect(page.locator(MAIN)).to_contain_text(text)
+    return ready
+
+
+# The whole-block stages, each as it opens (its first step).
+STAGES = {
+    "multihead": _ready_stage("Q = X·W_Q"),
+    "rope": _ready_stage("Every diagonal is constant"),
+    "gqa": _ready_stage("reads K/V head"),
+    "kv_cache": _ready_stage("max |cached row − full last row|"),
+    "cross": _ready_stage("context vector"),
+    "model": _ready_stage("max |multi_head_steps output − model's attention output|", "All values of X"),
+}
+
+
 @pytest.mark.parametrize("presentation", [False, True], ids=["normal", "presentation"])
 @pytest.mark.parametrize("path, ready", [
     ("/Inspect", _ready_inspect),
     ("/Explain", _ready_explain),
     ("/Worked_example?example=clean&step=softmax", _ready_worked),
-], ids=["inspect", "explain", "worked"])
+    ("/Worked_example?example=model", _ready_worked_model),
+    *((f"/Worked_example?stage={stage}", ready) for stage, ready in STAGES.items()),
+], ids=["inspect", "explain", "worked", "worked-model", *(f"stage-{s}" for s in STAGES)])
 def test_nothing_is_clipped_at_1024_by_768_with_the_sidebar_open(browser, app_url, path, ready, presentation):
     page = browser.new_page(viewport={"width": 1024, "height": 768})
     try:
