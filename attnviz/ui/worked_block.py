@@ -235,7 +235,8 @@ def _cross() -> None:
     answer_form("we_cross", [Answer("weights", "weights (row = target word, column = source word)", s.weights[0],
                                     "query", "key", axes),
                              Answer("output", "O = weights · V", s.output, "query", "dim", axes)])
-    st.warning(f"The article says “{bp.ARTICLE_CLAIM}”. It does not: each row of O is a context vector, a weighted "
+    st.warning(f"The tutorial this example comes from (its title was not recorded) says “{bp.ARTICLE_CLAIM}”. "
+               "It does not: each row of O is a context vector, a weighted "
                "average of the encoder's value rows (here 4 numbers, not one per word, and rows need not sum to 1). "
                "Probabilities over target words come only after a further projection to the vocabulary and a "
                "softmax over it.")

@@ -114,6 +114,11 @@ def _ready_worked(page):
     expect(page.locator(f"{MAIN} [data-testid='stTable']")).to_have_count(3)
 
 
+def _ready_worked_article(page):
+    expect(page.locator(MAIN)).to_contain_text("A corrected version that runs")
+    expect(page.locator(f"{MAIN} [data-testid='stTable']")).to_have_count(9)  # 6 printed, 3 of the corrected step 1
+
+
 def _ready_worked_model(page):
     expect(page.locator(MAIN)).to_contain_text("the step-through reproduces the model's attention")
     expect(page.locator(f"{MAIN} [data-testid='stTable']")).to_have_count(3)
@@ -143,9 +148,10 @@ STAGES = {
     ("/Inspect", _ready_inspect),
     ("/Explain", _ready_explain),
     ("/Worked_example?example=clean&step=softmax", _ready_worked),
+    ("/Worked_example?example=article", _ready_worked_article),
     ("/Worked_example?example=model", _ready_worked_model),
     *((f"/Worked_example?stage={stage}", ready) for stage, ready in STAGES.items()),
-], ids=["inspect", "explain", "worked", "worked-model", *(f"stage-{s}" for s in STAGES)])
+], ids=["inspect", "explain", "worked", "worked-article", "worked-model", *(f"stage-{s}" for s in STAGES)])
 def test_nothing_is_clipped_at_1024_by_768_with_the_sidebar_open(browser, app_url, path, ready, presentation):
     page = browser.new_page(viewport={"width": 1024, "height": 768})
     try:
