@@ -81,7 +81,8 @@ def attribution_section(analysis: Analysis, choice: ModelChoice, target: str | i
         METHODS[method].lower(): attribution.scores,
     }
     titles = [
-        f"Raw attention from the {which} token (last layer, heads' mean)",  # short enough for a phone
+        # Under 50 characters: a phone's 356 px cut "(last layer, heads' mean)" short.
+        f"{which.capitalize()} token's raw attention (mean of last layer)",
         f"Rollout from the {which} token (all layers)",
         f"{METHODS[method]} for the chosen {'next token' if analysis.causal else 'class'}",
     ]

@@ -13,9 +13,10 @@ from attnviz.teaching.sdpa import format_number
 from attnviz.teaching.steps import Table
 from attnviz.teaching.cells import Highlight
 
-# Vectors of more than COMPACT_KEEP + 2 (d_k = 32 in a real model) show their first COMPACT_KEEP entries and "…"; in
-# presentation mode's larger type only PRESENTATION_KEEP fit a 1024 px projector's main column beside the token names.
-COMPACT_KEEP, PRESENTATION_KEEP = 6, 4
+# Vectors of more than COMPACT_KEEP + 2 (d_k = 32 in a real model) show their first COMPACT_KEEP entries and "…" (6
+# and "…" beside the token names scrolled on a phone's 356 px); in presentation mode's larger type only
+# PRESENTATION_KEEP fit a 1024 px projector's main column.
+COMPACT_KEEP, PRESENTATION_KEEP = 5, 4
 BAND = "background-color: #fde68a; color: #111827"
 CELL = "background-color: #f59e0b; color: #111827; font-weight: 700"
 WRONG = "background-color: #fca5a5; color: #111827; font-weight: 700"
