@@ -144,7 +144,7 @@ _BAR_TOP = 36  # px from the figure's top to the colour bar's title, below the f
 def weight_colorbar(sqrt_scale: bool, height: int) -> dict:
     """A thin horizontal colour bar under the title, above the plot of a figure ``height`` px tall.
 
-    Beside the plot, on a phone's 358 px, a bar and its labels took a third of the width and left the square
+    Beside the plot, on a phone's 356 px, a bar and its labels took a third of the width and left the square
     plot ~165 px wide; above it the plot has the whole width, and on a wide screen (where the height sets the
     square's size) it costs nothing.
     """
