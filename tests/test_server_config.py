@@ -9,6 +9,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = {
     "client.showErrorDetails": "none",
     "client.toolbarMode": "viewer",
+    "client.showSidebarNavigation": False,  # the sidebar draws attnviz.ui.nav instead
     "browser.gatherUsageStats": False,
     "server.fileWatcherType": "none",
     "server.enableXsrfProtection": True,

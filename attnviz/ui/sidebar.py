@@ -1,4 +1,4 @@
-"""Sidebar shared by every page: which model, and zero-shot labels when the model has no classifier."""
+"""Sidebar shared by every page: the pages, which model, and zero-shot labels when the model has no classifier."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import streamlit as st
 
 from attnviz.classification import DEFAULT_LABELS, format_label_spec, parse_label_spec
 from attnviz.loading import BUILTIN_CHOICES, BUILTIN_NAME, BUILTIN_ZERO_SHOT_NAME, SMOLLM2_NAME
+from attnviz.ui.nav import nav_links
 from attnviz.ui.state import PRESENTATION, PRESENTATION_MEMORY, presentation
 
 OTHER = "Other: Hugging Face id or local folder…"
@@ -52,12 +53,13 @@ def _init_from_url() -> None:
 
 
 def model_sidebar() -> ModelChoice:
-    """Model picker and label editor; the choice is kept in ``st.session_state["model"]`` for other pages."""
+    """The pages' links, model picker and label editor; the choice is kept in ``st.session_state["model"]``."""
     _init_from_url()
     # Widget state is dropped when a page does not draw the widget; this copy survives page switches.
     if "model_choice" not in st.session_state and st.session_state.get("model_memory"):
         st.session_state["model_choice"], st.session_state["model_custom"] = st.session_state["model_memory"]
     with st.sidebar:
+        nav_links()
         st.header("Model")
         choice = st.selectbox("Model", list(BUILTIN_CHOICES) + [OTHER], key="model_choice")
         custom = ""

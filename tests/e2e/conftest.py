@@ -10,6 +10,9 @@ from playwright.sync_api import expect
 from bench.serve import CHROMIUM, CHROMIUM_ARGS, IDLE, streamlit_server
 
 MAIN = "[data-testid='stMain']"
+LINK = "a[data-testid='stPageLink-NavLink']"
+# The pages' links that attnviz.ui.nav draws at the top of every page's sidebar.
+NAV = f"[data-testid='stSidebar'] {LINK}"
 # A cold server loads the model on its first run; every wait is for expected content, up to this long.
 expect.set_options(timeout=90_000)
 

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 import attnviz
 from attnviz.teaching.examples import EXAMPLE_TITLES
 from attnviz.urlstate import MAX_URL_TEXT
-from tests.e2e.conftest import MAIN, assert_no_exception, wait_idle
+from tests.e2e.conftest import MAIN, NAV, assert_no_exception, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -18,7 +18,7 @@ TEXT_AREA = "textarea[aria-label='Text to analyse']"
 
 def _go(page, label):
     """Switch page the way a user does, through the sidebar: the session (and what it remembers) stays."""
-    page.locator("[data-testid='stSidebarNav'] a", has_text=label).click()
+    page.locator(NAV, has_text=label).click()
     page.wait_for_url(f"**/{label.replace(' ', '_')}**")
 
 
