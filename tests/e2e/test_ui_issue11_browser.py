@@ -70,7 +70,7 @@ def test_worked_example_fits_1024_by_768_with_the_sidebar_open(browser, app_url)
 CLIPPED_JS = """() => {
   const main = document.querySelector('[data-testid="stMain"]');
   const width = document.documentElement.clientWidth;
-  const skip = e => e.closest('.katex-mathml, [data-testid="stCode"], .st-key-head_table');
+  const skip = e => e.closest('.katex-mathml, [data-testid="stCode"]');
   const cut = [];
   for (const e of main.querySelectorAll('*')) {
     const box = e.getBoundingClientRect();
