@@ -109,7 +109,6 @@ def head_heatmap(
         zmin=0.0,
         zmax=1.0,
         colorscale=weight_colorscale(sqrt_scale),
-        colorbar=dict(title=dict(text="weight (√ scale)" if sqrt_scale else "weight"), thickness=12),
     )
     if token_hover and max(n, len(key_tokens)) <= HOVER_TOKENS_MAX:
         # One fixed-width string per cell: a NumPy string array is copied and sent far faster than nested lists.
@@ -118,21 +117,42 @@ def head_heatmap(
         trace["hovertemplate"] = "query %{y} → key %{x}<br>%{customdata}<br>weight %{z:.3f}<extra></extra>"
     else:
         trace["hovertemplate"] = "query #%{y} → key #%{x}<br>weight %{z:.3f}<extra></extra>"
-    # Square cells (scaleanchor) on a plot tall enough to read from the back of a room; labels and titles
-    # take ~220 px of it.
-    side = height or int(min(980, max(480, 260 + 30 * n)))
+    # Square cells (scaleanchor) on a plot tall enough to read from the back of a room: the title and colour bar
+    # take ``top`` px above it, the key labels and axis title ~160 px below.
+    top = _BAR_TOP + 4 * font_size + 20
+    side = height or int(min(980, max(480, 260 + 30 * n))) + top - 60
     # Labels a line and a third apart at most, so they never run into each other (64 on 760 px did, at 512 tokens).
-    fit = min(TICKS_MAX, int((side - 220) / (LABEL_SPACING * font_size)))
+    fit = min(TICKS_MAX, int((side - top - 160) / (LABEL_SPACING * font_size)))
     key_fit = max(1, int(fit * min(1.0, len(key_tokens) / max(n, 1))))  # square cells: fewer keys, a shorter axis
+    trace["colorbar"] = weight_colorbar(sqrt_scale, side)
     layout = dict(
-        title=dict(text=escape_label(title)),
+        title=dict(text=escape_label(title), y=1, yref="container", yanchor="top", pad=dict(t=10)),
         xaxis=_axis(key_labels, KEY_AXIS, max_labels=key_fit) | dict(tickangle=-60, side="bottom", constrain="domain"),
-        yaxis=_axis(labels, QUERY_AXIS, reverse=True, max_labels=fit) | dict(scaleanchor="x", constrain="domain"),
+        # On a narrow screen the width sets the square's size: it hangs from the colour bar, spare height below.
+        yaxis=_axis(labels, QUERY_AXIS, reverse=True, max_labels=fit)
+        | dict(scaleanchor="x", constrain="domain", constraintoward="top"),
         height=side,
         font=dict(size=font_size),
-        margin=dict(l=10, r=10, t=60, b=10),
+        margin=dict(l=10, r=10, t=top, b=10),
     )
     return _figure(trace, layout)
+
+
+_BAR_TOP = 36  # px from the figure's top to the colour bar's title, below the figure's title
+
+
+def weight_colorbar(sqrt_scale: bool, height: int) -> dict:
+    """A thin horizontal colour bar under the title, above the plot of a figure ``height`` px tall.
+
+    Beside the plot, on a phone's 356 px, a bar and its labels took a third of the width and left the square
+    plot ~165 px wide; above it the plot has the whole width, and on a wide screen (where the height sets the
+    square's size) it costs nothing.
+    """
+    return dict(
+        title=dict(text="weight (√ scale)" if sqrt_scale else "weight", side="top"),
+        orientation="h", thickness=10, len=0.6, lenmode="fraction", x=0.5, xanchor="center",
+        yref="container", y=1 - _BAR_TOP / height, yanchor="top", ypad=0,
+    )
 
 
 def _figure(trace: dict, layout: dict) -> go.Figure:

@@ -6,6 +6,7 @@ from attnviz import figures, figures_decoder
 from attnviz.loading import BUILTIN_NAME
 from attnviz.ui import decoder as lm
 from attnviz.ui import explain as ui
+from attnviz.ui.head_table import head_table_section
 from attnviz.ui import scoreboard
 from attnviz.ui.inspect import font_size, init_from_url, remember_text, sync_url, unknown_token_warning
 from attnviz.ui.run import run_analysis
@@ -57,7 +58,7 @@ st.subheader("Attention weighted by the values")
 scoreboard.value_norm_section(analysis, choice)
 
 st.subheader("Every head")
-ui.head_table_section(analysis, choice)
+head_table_section(analysis, choice)
 
 st.subheader("Switch heads off")
 st.caption(

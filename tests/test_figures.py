@@ -39,6 +39,25 @@ def test_head_heatmap_scale_and_orientation():
     assert fig.layout.yaxis.range[0] > fig.layout.yaxis.range[1], "first query token on top"
 
 
+@pytest.mark.parametrize("font_size", [figures.FONT_SIZE, figures.PRESENTATION_FONT_SIZE], ids=["normal", "presentation"])
+def test_head_heatmap_colour_bar_lies_above_the_plot_so_a_phone_gives_it_the_whole_width(font_size):
+    fig = figures.head_heatmap(_att(1, 1, 16)[0, 0], _tokens(["[CLS]"] + ["w"] * 14 + ["[SEP]"]), "t",
+                               font_size=font_size)
+    bar, layout = fig.data[0].colorbar, fig.layout
+    assert bar.orientation == "h" and bar.thickness <= 12 and bar.yref == "container" and bar.yanchor == "top"
+    assert (bar.x, bar.xanchor) == (0.5, "center") and 0 < bar.len <= 1 and bar.lenmode == "fraction"
+    # The bar hangs in the top margin, under the title and clear of the plot (the paper starts margin.t down).
+    bar_top = (1 - bar.y) * layout.height
+    assert 28 <= bar_top and bar_top + bar.thickness + 2 * font_size <= layout.margin.t
+    assert layout.title.yref == "container" and layout.margin.r <= 10, "no room kept for a bar at the side"
+    # Square cells; on a narrow screen the square hangs from the top, the spare height below it.
+    assert layout.yaxis.scaleanchor == "x" and layout.yaxis.constrain == "domain"
+    assert layout.yaxis.constraintoward == "top"
+    # At desktop sizes the plot keeps its size: 16 rows get what they had with the bar beside it (740 px less
+    # its 60 px top margin) below the bar.
+    assert layout.height - layout.margin.t == 740 - 60
+
+
 def test_head_heatmap_hover_names_both_tokens_with_three_decimals():
     fig = figures.head_heatmap(_att(1, 1, 11)[0, 0], REPEATED, "t")
     trace = fig.data[0]
@@ -78,8 +97,8 @@ def test_long_inputs_thin_ticks_and_drop_per_cell_hover():
     assert len(ticks) <= figures.TICKS_MAX
     step = ticks[1] - ticks[0]
     assert f"every {step}{'th' if step > 3 else {2: 'nd', 3: 'rd'}[step]} token labelled" in fig.layout.xaxis.title.text
-    # Labels stay apart (~220 px of the height go to titles and labels); larger type labels fewer tokens.
-    assert (fig.layout.height - 220) / len(ticks) >= figures.LABEL_SPACING * figures.FONT_SIZE
+    # Labels stay apart (titles and colour bar above, ~160 px of labels below); larger type labels fewer tokens.
+    assert (fig.layout.height - fig.layout.margin.t - 160) / len(ticks) >= figures.LABEL_SPACING * figures.FONT_SIZE
     big = figures.head_heatmap(_att(1, 1, 512)[0, 0], toks, "t", font_size=figures.PRESENTATION_FONT_SIZE)
     assert len(big.layout.yaxis.tickvals) < len(fig.layout.yaxis.tickvals)
     assert fig.layout.yaxis.scaleanchor == "x", "attention is drawn square"

@@ -42,8 +42,8 @@ def test_explain_default_shows_bars_agreement_heads_and_compare():
     assert "Completeness: the scores sum to" in _texts(at)
     assert "only in B: not" in _texts(at)
     frames = {d.proto.id: d.value for d in at.dataframe}
-    heads = next(v for v in frames.values() if "importance (Δ p)" in v.columns)
-    assert len(heads) == 72 and list(heads["importance (Δ p)"]) == sorted(heads["importance (Δ p)"], reverse=True)
+    heads = next(v for v in frames.values() if "importance" in v.columns)
+    assert len(heads) == 72 and list(heads["importance"]) == sorted(heads["importance"], reverse=True)
     agreement = next(v for v in frames.values() if "Spearman ρ" in v.columns)
     assert list(agreement["scores"]) == [
         "raw attention vs rollout", "raw attention vs integrated gradients", "rollout vs integrated gradients"

@@ -104,6 +104,8 @@ def test_article_preset_explains_its_three_errors_then_runs_a_corrected_version(
     assert "[[12.091, 13.091], [6.363, 6.908]]" in errors[2]
     assert any(s.value == "A corrected version that runs" for s in at.subheader)
     assert at.radio(key="we_step").value == "inputs" and len(at.table) >= 9
+    # Nobody recorded which article it was: the page says so instead of naming one.
+    assert any(c.value == examples.ARTICLE_SOURCE for c in at.caption) and "not recorded" in examples.ARTICLE_SOURCE
 
 
 def test_single_preset_weight_is_one():

@@ -10,6 +10,7 @@ from attnviz.teaching.steps import Table
 from attnviz.teaching.figures import comparison_figure, saturation_figure
 from attnviz.teaching.cells import MAX_TERMS, cell_shape, cell_work
 from attnviz.types import Token
+from attnviz.ui import worked_tables
 from attnviz.ui.worked_tables import ELLIPSIS, Axes, indexed, shown_positions, styled, table_frame
 
 ARTICLE = examples.article_fixed()
@@ -197,11 +198,24 @@ def test_table_frame_compacts_long_vectors_and_keeps_the_highlighted_one():
     m = np.arange(2 * 32, dtype=float).reshape(2, 32)
     axes = Axes(indexed(["a", "b"]), indexed(["a", "b"]))
     frame = table_frame(Table("Q", m, "query", "dim"), axes, keep=(None, 20))
-    assert list(frame.columns[:6]) == [f"d{i}" for i in range(6)] and "d20" in frame.columns
+    first = worked_tables.COMPACT_KEEP
+    assert list(frame.columns[:first]) == [f"d{i}" for i in range(first)] and "d20" in frame.columns
     assert sum(c.startswith(ELLIPSIS) for c in frame.columns) == 2
     assert shown_positions(5) == [0, 1, 2, 3, 4]
     full = table_frame(Table("Q", m, "query", "dim"), axes, compact=False)
     assert full.shape == (2, 32) and full.iloc[1, 31] == "63"
+
+
+@pytest.mark.parametrize("n, first, shown", [
+    (32, 5, [0, 1, 2, 3, 4, None]),
+    (32, 4, [0, 1, 2, 3, None]),  # presentation mode's larger type
+    (6, 4, [0, 1, 2, 3, 4, 5]),  # a gap would hide no more than it takes
+    (7, 4, [0, 1, 2, 3, None]),
+], ids=["laptop", "presentation", "short", "just-long"])
+def test_shown_positions_keeps_the_first_entries_then_a_gap(n, first, shown):
+    assert shown_positions(n, first=first) == shown
+    frame = table_frame(Table("K", np.zeros((2, n)), "key", "dim"), Axes(("a", "b"), ("a", "b")), first=first)
+    assert len(frame.columns) == len(shown)
 
 
 def test_styled_marks_the_cell_band_and_wrong_cells():

@@ -11,13 +11,19 @@ from attnviz.teaching.sdpa import ShapeError, dims, format_number, sdpa_steps, s
 
 EXAMPLE_TITLES = {
     "clean": "1. A small example to work by hand",
-    "article": "2. The article's example, and what is wrong with it",
+    "article": "2. A tutorial's example as printed, and its errors",
     "single": "3. One query, one key",
     "sqrt_dk": "4. Why divide by √d_k?",
     "random": "Random whole numbers (with a seed)",
     "model": "From the real model: one head's own q, k, v",
 }
 EXAMPLE_IDS = tuple(EXAMPLE_TITLES)  # in the order the page offers them
+# Where the audited example comes from, as far as anyone recorded it: no issue, commit or file names the article.
+ARTICLE_SOURCE = (
+    "These numbers are quoted, number by number, as printed in the tutorial article on attention that this project "
+    "started from. Its title and address were not recorded, so the article is not named here: compare them with "
+    "any copy you have."
+)
 MIN_TOKENS, MAX_TOKENS, MAX_DIMS = 2, 6, 8
 SATURATION_DIMS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth")
@@ -103,7 +109,7 @@ def clean_example() -> Example:
 
 
 def article_claim() -> Claim:
-    """The example from the article this project started from, exactly as printed."""
+    """The example as printed in the tutorial article this project started from (unnamed: see ARTICLE_SOURCE)."""
     return Claim(
         q=_m([[1, 2, 3], [4, 5, 6]]), k=_m([[7, 8], [9, 10]]), v=_m([[11, 12], [13, 14]]),
         scores=_m([[19, 29], [43, 65]]),
@@ -113,11 +119,11 @@ def article_claim() -> Claim:
 
 
 def article_fixed() -> Example:
-    """The article's Q and V with K given a third column, so that QKᵀ exists."""
+    """The printed example's Q and V with K given a third column, so that QKᵀ exists."""
     claim = article_claim()
     return Example(
         "article", ("A", "B"), claim.q, _m([[7, 8, 9], [10, 11, 12]]), claim.v,
-        "The article's Q and V, with K given a third column so that QKᵀ exists: "
+        "The tutorial's Q and V as printed, with K given a third column so that QKᵀ exists: "
         "K = [[7, 8, 9], [10, 11, 12]]. The scores are large (up to 167), so even after dividing by √3 the "
         "softmax puts almost all the weight on one key, and the output is almost exactly the second row of V.",
         cell=(1, 0),

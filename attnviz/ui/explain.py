@@ -1,4 +1,4 @@
-"""Widgets and sections of the Explain page: attributions, head table, ablation, compare."""
+"""Widgets and sections of the Explain page: attributions, ablation, compare (the head table: ui.head_table)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,9 @@ from attnviz import figures, figures_explain
 from attnviz.attribution import METHODS, Attribution, rank_agreement
 from attnviz.compare import AttentionDifference, attention_difference
 from attnviz.figures_decoder import choice_label
-from attnviz.head_stats import HeadStats, head_statistics
-from attnviz.head_types import head_types
 from attnviz.rollout import raw_attention, rollout
 from attnviz.types import Analysis
-from attnviz.ui.cache import cached_head_importance, get_ablation, get_attribution, get_head_importance
+from attnviz.ui.cache import get_ablation, get_attribution
 from attnviz.ui.decoder import next_token_ablation
 from attnviz.ui import run
 from attnviz.ui.run import model_labels, run_analyses
@@ -33,13 +31,6 @@ Rollout follows attention through the residual connections of all layers and usu
 raw attention: Abnar & Zuidema (2020) report Spearman 0.09 for raw attention and 0.13 for rollout against gradients
 on DistilBERT fine-tuned on SST-2. Special tokens are left out of the correlations.
 """
-TABLE_COLUMNS = {
-    "layer": "layer", "head": "head", "importance": "importance (Δ p)", "entropy": "entropy (bits)",
-    "special_share": "on special", "punctuation_share": "on punctuation", "mean_distance": "mean distance",
-    "previous_token": "previous token", "next_token": "next token",
-    "previous_detector": "previous (detector)", "duplicate_token": "duplicate token", "induction": "induction",
-    "sink": "sink",
-}
 
 
 def safely(compute: Callable[[], T]) -> T | None:
@@ -90,7 +81,8 @@ def attribution_section(analysis: Analysis, choice: ModelChoice, target: str | i
         METHODS[method].lower(): attribution.scores,
     }
     titles = [
-        f"Raw attention from the {which} token (last layer, heads' mean)",  # short enough for a phone
+        # Under 50 characters: a phone's 356 px cut "(last layer, heads' mean)" short.
+        f"{which.capitalize()} token's raw attention (mean of last layer)",
         f"Rollout from the {which} token (all layers)",
         f"{METHODS[method]} for the chosen {'next token' if analysis.causal else 'class'}",
     ]
@@ -124,66 +116,6 @@ def attribution_summary(attribution: Attribution) -> str:
     else:
         lines.append("Gradient × input is a first-order estimate: its scores need not sum to the output.")
     return "\n".join(lines)
-
-
-def head_table_section(analysis: Analysis, choice: ModelChoice) -> HeadStats | None:
-    """Sortable table of every head; a picked row can be opened on Inspect."""
-    importance = importance_or_button(analysis, choice)
-    stats = head_statistics(analysis, importance)
-    # The detector's previous-token score (first key and diagonal left out) differs from the plain mean above.
-    types = pd.DataFrame(head_types(analysis).rows()).rename(columns={"previous_token": "previous_detector"})
-    table = pd.DataFrame(stats.rows()).merge(types, on=["layer", "head"])
-    if stats.importance is not None:
-        table = table.sort_values("importance", ascending=False, kind="stable")
-    table = table[[c for c in TABLE_COLUMNS if c in table.columns]].rename(columns=TABLE_COLUMNS).reset_index(drop=True)
-    st.caption(
-        "Most important first; click a column title to sort, click a row's left edge to pick a head. Importance: how much the predicted "
-        "class's probability drops when only that head is switched off (negative: the model is surer without it). "
-        "Shares and distances are means over the query rows."
-    )
-    event = st.dataframe(
-        table, hide_index=True, key="head_table", on_select="rerun", selection_mode="single-row", height=320,
-        # Layer and head stay in view while the thirteen statistics scroll sideways on a narrow screen.
-        column_config={"layer": st.column_config.NumberColumn(pinned=True), "head": st.column_config.NumberColumn(pinned=True)}
-        | {c: st.column_config.NumberColumn(format="%.3f") for c in table.columns[2:]},
-    )
-    rows = list(getattr(getattr(event, "selection", None), "rows", []) or [])
-    if rows:
-        layer, head = int(table.iloc[rows[0]]["layer"]), int(table.iloc[rows[0]]["head"])
-    else:
-        source = stats.importance if stats.importance is not None else stats.entropy
-        layer, head = (int(i) for i in np.unravel_index(int(np.argmax(source)), source.shape))
-    if st.button(f"Open layer {layer}, head {head} on Inspect", key="open_on_inspect", icon="🔍"):
-        st.session_state["layer"], st.session_state["head"] = layer, head
-        st.switch_page("pages/1_Inspect.py")
-    if stats.importance is not None:
-        st.plotly_chart(
-            figures_explain.head_grid(stats.importance, "Head importance: drop in predicted-class probability", "Δ p"),
-            key="importance_grid",
-        )
-    return stats
-
-
-def importance_or_button(analysis: Analysis, choice: ModelChoice) -> np.ndarray | None:
-    """Head importance if anyone has measured it for this text; otherwise a button that measures it, with progress.
-
-    It is the slowest part of the page (one model row per head), so it never runs on page load.
-    """
-    labels = model_labels(choice)
-    found = cached_head_importance(analysis.text, choice.name, labels)
-    if found is not None:
-        return found
-    n = analysis.n_layers * analysis.n_heads
-    if not st.button(f"Measure head importance (switch each of the {n} heads off in turn)", key="measure_importance", icon="⏱️"):
-        return None
-    bar = st.progress(0.0, text="Switching each head off in turn…")
-
-    def progress(done: int, total: int) -> None:
-        bar.progress(done / total, text=f"Switching each head off in turn: {done} of {total} model runs")
-
-    found = safely(lambda: get_head_importance(analysis.text, choice.name, labels, progress))
-    bar.empty()
-    return found
 
 
 def ablation_section(analysis: Analysis, choice: ModelChoice) -> None:

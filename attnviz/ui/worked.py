@@ -16,7 +16,8 @@ from attnviz.teaching.examples import EXAMPLE_IDS, EXAMPLE_TITLES
 from attnviz.teaching.cells import CellWork, cell_shape, cell_work
 from attnviz.ui import state
 from attnviz.ui.state import clamp_index
-from attnviz.ui.worked_tables import COMPACT_KEEP, COMPACT_MAX, Axes, indexed, is_compact, styled
+from attnviz.ui.worked_tables import (COMPACT_KEEP, PRESENTATION_KEEP, Axes, indexed, is_compact, shown_positions,
+                                      styled)
 
 STEP_LABELS = {"inputs": "Q, K, V", "scores": "QKᵀ", "scaled": "÷ √d_k", "masked": "mask", "softmax": "softmax",
                "output": "· V"}
@@ -210,7 +211,8 @@ def show_step(worked: Worked, step: Step) -> None:
     highlights = work.highlights if work else ()
     # On a projector the numbers are large: one table per row, so none is squeezed or cut off.
     # Side by side only while every column fits (~16 in all on a laptop screen); otherwise one table per row.
-    total = sum(_shown_columns(t) + 1 + t.row_sums for t in step.tables)
+    first = PRESENTATION_KEEP if state.presentation() else COMPACT_KEEP
+    total = sum(_shown_columns(t, first) + 1 + t.row_sums for t in step.tables)
     wide = state.presentation() or total > SIDE_BY_SIDE_COLUMNS
     hidden = _results_hidden(step)
     shown = step.tables[:-1] if hidden else step.tables
@@ -220,8 +222,8 @@ def show_step(worked: Worked, step: Step) -> None:
     places = [st.container() if row is None else row.container(width="content") for _ in shown]
     for place, table in zip(places, shown):
         place.markdown(f"**{table.name}** · {table.matrix.shape[0]}×{table.matrix.shape[1]}")
-        place.table(styled(table, worked.axes, highlights), width="stretch" if row is None else "content")
-        if is_compact(table):
+        place.table(styled(table, worked.axes, highlights, first=first), width="stretch" if row is None else "content")
+        if is_compact(table, first):
             with place.expander(f"All values of {table.name}"):
                 st.dataframe(styled(table, worked.axes, highlights, decimals=6, compact=False).data)
     if hidden:
@@ -247,9 +249,9 @@ def _reveal(step_id: str) -> None:
     st.session_state.setdefault("we_revealed", set()).add(step_id)
 
 
-def _shown_columns(table: Table) -> int:
+def _shown_columns(table: Table, first: int) -> int:
     cols = table.matrix.shape[1]
-    return min(cols, COMPACT_KEEP + 1) if table.cols == "dim" and cols > COMPACT_MAX else cols
+    return len(shown_positions(cols, first=first)) if table.cols == "dim" else cols
 
 
 def _pick_cell(worked: Worked, step: Step) -> CellWork | None:

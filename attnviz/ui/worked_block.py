@@ -18,12 +18,12 @@ from attnviz.ui.sidebar import ModelChoice
 from attnviz.ui.state import presentation
 from attnviz.ui.text import md_escape
 from attnviz.ui.worked_checks import Answer, answer_form
-from attnviz.ui.worked_tables import Axes, indexed
+from attnviz.ui.worked_tables import (COMPACT_KEEP, ELLIPSIS, PRESENTATION_KEEP, Axes, indexed, one_line,
+                                      shown_positions)
 
 ONE_HEAD = "one_head"
 STAGES = (ONE_HEAD, *bp.STAGE_IDS)
 STAGE_TITLES = {ONE_HEAD: "One head: softmax(QKᵀ/√d_k)V", **bp.STAGE_TITLES}
-TABLE_CELLS = 120  # up to this many cells a static table (toy numbers); beyond, a scrollable grid
 MH_STEPS = {"project": "1. Q, K, V = X·W", "split": "2. split into heads", "heads": "3. each head attends",
             "concat": "4. concatenate", "output": "5. · W_O"}
 
@@ -47,25 +47,25 @@ def show_stage(stage: str, choice: ModelChoice) -> None:
 
 
 def _table(name: str, m: np.ndarray, rows, cols, place=st) -> None:
-    frame = pd.DataFrame(np.asarray(m), index=list(rows), columns=list(cols))
+    """One matrix as a static table; a real model's long rows show their first entries and "…" (fewer in
+    presentation mode's larger type), with every value in a grid behind an expander."""
+    shown = shown_positions(np.shape(m)[1], first=PRESENTATION_KEEP if presentation() else COMPACT_KEEP)
+    m, rows, cols = np.asarray(m), list(rows), list(cols)
     place.markdown(f"**{md_escape(name)}** · {m.shape[0]}×{m.shape[1]}")
-    if m.size <= TABLE_CELLS:
-        place.table(frame.map(format_number))
-    else:  # a real model's matrices: scrollable, still the float64 values behind every cell
-        place.dataframe(frame.style.format("{:.4f}"), height=260)
+    cells = [[ELLIPSIS if c is None else format_number(row[c]) for c in shown] for row in m]
+    names = [ELLIPSIS if c is None else cols[c] for c in shown]
+    place.table(one_line(pd.DataFrame(cells, index=rows, columns=names).style), width="content")
+    if None in shown:
+        with place.expander(f"All values of {name}"):
+            st.dataframe(pd.DataFrame(m, index=rows, columns=cols).style.format("{:.4f}"), height=260)
 
 
 def _tables(items) -> None:
-    """Side by side on a laptop (a real model's wide matrices two to a row); one under another in presentation
-    mode, so nothing is squeezed."""
-    if presentation():
-        places = [st.container() for _ in items]
-    elif any(m.size > TABLE_CELLS for _, m, _, _ in items):
-        places = [place for i in range(0, len(items), 2) for place in st.columns(2)][: len(items)]
-    else:
-        places = st.columns(len(items))
-    for place, (name, m, rows, cols) in zip(places, items):
-        _table(name, m, rows, cols, place)
+    """Side by side in a row that wraps (a table that does not fit beside the others moves below them, as on the
+    one-head steps); one under another in presentation mode, so nothing is squeezed."""
+    row = None if presentation() else st.container(horizontal=True, gap="medium")
+    for name, m, rows, cols in items:
+        _table(name, m, rows, cols, st.container() if row is None else row.container(width="content"))
 
 
 def _dims(n: int, prefix: str = "d") -> list[str]:
@@ -235,7 +235,8 @@ def _cross() -> None:
     answer_form("we_cross", [Answer("weights", "weights (row = target word, column = source word)", s.weights[0],
                                     "query", "key", axes),
                              Answer("output", "O = weights · V", s.output, "query", "dim", axes)])
-    st.warning(f"The article says “{bp.ARTICLE_CLAIM}”. It does not: each row of O is a context vector, a weighted "
+    st.warning(f"The tutorial this example comes from (its title was not recorded) says “{bp.ARTICLE_CLAIM}”. "
+               "It does not: each row of O is a context vector, a weighted "
                "average of the encoder's value rows (here 4 numbers, not one per word, and rows need not sum to 1). "
                "Probabilities over target words come only after a further projection to the vocabulary and a "
                "softmax over it.")

@@ -1,4 +1,4 @@
-"""Checks on the Worked example page: the audit of the article's numbers, and Check my answer."""
+"""Checks on the Worked example page: the audit of a tutorial's printed numbers, and Check my answer."""
 
 from __future__ import annotations
 
@@ -22,11 +22,12 @@ ANSWERS = (
 
 
 def article_audit() -> None:
-    """The article's example as printed, each of its errors explained, before the corrected version runs."""
+    """The tutorial's example as printed, each of its errors explained, before the corrected version runs."""
     claim = examples.article_claim()
     names = indexed(("A", "B"))
     axes = Axes(names, names)
-    st.subheader("What the article claims")
+    st.subheader("What the tutorial prints")
+    st.caption(examples.ARTICLE_SOURCE)
     given = (Table("Q", claim.q, "query", "dim"), Table("K", claim.k, "key", "dim"), Table("V", claim.v, "key", "dim"))
     claimed = (
         Table("claimed QKᵀ", claim.scores, "query", "key"),
@@ -34,9 +35,12 @@ def article_audit() -> None:
         Table("claimed output", claim.output, "query", "dim"),
     )
     for tables in (given, claimed):
-        for place, table in zip(st.columns(3), tables):
+        # In a row that wraps (three fixed columns cut the row sums at 1024 px in presentation mode's larger type).
+        row = st.container(horizontal=True, gap="medium")
+        for table in tables:
+            place = row.container(width="content")
             place.markdown(f"**{table.name}** · {table.matrix.shape[0]}×{table.matrix.shape[1]}")
-            place.table(styled(table, axes, decimals=4))
+            place.table(styled(table, axes, decimals=4), width="content")
     findings = examples.audit(claim)
     wrong = sum(not f.ok for f in findings)
     st.subheader(f"What is wrong with it: {wrong} errors")

@@ -13,8 +13,10 @@ from attnviz.teaching.sdpa import format_number
 from attnviz.teaching.steps import Table
 from attnviz.teaching.cells import Highlight
 
-# Vectors longer than this (d_k = 32 in a real model) show their first COMPACT_KEEP entries and "…".
-COMPACT_MAX, COMPACT_KEEP = 8, 6
+# Vectors of more than COMPACT_KEEP + 2 (d_k = 32 in a real model) show their first COMPACT_KEEP entries and "…" (6
+# and "…" beside the token names scrolled on a phone's 356 px); in presentation mode's larger type only
+# PRESENTATION_KEEP fit a 1024 px projector's main column.
+COMPACT_KEEP, PRESENTATION_KEEP = 5, 4
 BAND = "background-color: #fde68a; color: #111827"
 CELL = "background-color: #f59e0b; color: #111827; font-weight: 700"
 WRONG = "background-color: #fca5a5; color: #111827; font-weight: 700"
@@ -41,11 +43,12 @@ def indexed(names: tuple[str, ...] | list[str], offset: int = 0) -> tuple[str, .
     return tuple(f"{i + offset} · {name}" for i, name in enumerate(names))
 
 
-def shown_positions(n: int, keep: int | None = None) -> list[int | None]:
-    """Positions to show along an axis of length ``n``; None marks the "…" gap. ``keep`` stays visible."""
-    if n <= COMPACT_MAX:
+def shown_positions(n: int, keep: int | None = None, first: int = COMPACT_KEEP) -> list[int | None]:
+    """Positions to show along an axis of length ``n``: the ``first`` ones, then None for the "…" gap, with ``keep``
+    visible too; every position while ``n`` ≤ ``first`` + 2."""
+    if n <= first + 2:
         return list(range(n))
-    picked = sorted(set(range(COMPACT_KEEP)) | ({keep} if keep is not None and 0 <= keep < n else set()))
+    picked = sorted(set(range(first)) | ({keep} if keep is not None and 0 <= keep < n else set()))
     out: list[int | None] = []
     for pos in picked:
         if out and out[-1] is not None and pos != out[-1] + 1:
@@ -56,16 +59,17 @@ def shown_positions(n: int, keep: int | None = None) -> list[int | None]:
     return out
 
 
-def is_compact(table: Table) -> bool:
-    return any(kind == "dim" and size > COMPACT_MAX for kind, size in zip((table.rows, table.cols), table.matrix.shape))
+def is_compact(table: Table, first: int = COMPACT_KEEP) -> bool:
+    return any(kind == "dim" and size > first + 2 for kind, size in zip((table.rows, table.cols), table.matrix.shape))
 
 
 def table_frame(table: Table, axes: Axes, decimals: int = 3, compact: bool = True,
-                keep: tuple[int | None, int | None] = (None, None)) -> pd.DataFrame:
-    """Display strings of ``table``: labelled rows and columns, optional row sums, long dims cut to "…"."""
+                keep: tuple[int | None, int | None] = (None, None), first: int = COMPACT_KEEP) -> pd.DataFrame:
+    """Display strings of ``table``: labelled rows and columns, optional row sums, long dims cut to "…" after
+    their ``first`` entries."""
     m = table.matrix
-    rows = _positions(table.rows, m.shape[0], compact, keep[0])
-    cols = _positions(table.cols, m.shape[1], compact, keep[1])
+    rows = _positions(table.rows, m.shape[0], compact, keep[0], first)
+    cols = _positions(table.cols, m.shape[1], compact, keep[1], first)
     row_names, col_names = axes.names(table.rows, m.shape[0]), axes.names(table.cols, m.shape[1])
     data = [[ELLIPSIS if r is None or c is None else format_number(m[r, c], decimals) for c in cols] for r in rows]
     frame = pd.DataFrame(
@@ -79,14 +83,14 @@ def table_frame(table: Table, axes: Axes, decimals: int = 3, compact: bool = Tru
 
 
 def styled(table: Table, axes: Axes, highlights: tuple[Highlight, ...] = (), decimals: int = 3,
-           compact: bool = True, wrong: np.ndarray | None = None) -> Styler:
+           compact: bool = True, wrong: np.ndarray | None = None, first: int = COMPACT_KEEP) -> Styler:
     """``table_frame`` with the highlighted rows/columns banded, the chosen cells and wrong cells marked."""
     mine = [h for h in highlights if h.table == table.name]
     keep_row = next((h.row for h in mine if h.row is not None), None)
     keep_col = next((h.col for h in mine if h.col is not None), None)
-    frame = table_frame(table, axes, decimals, compact, (keep_row, keep_col))
-    rows = _positions(table.rows, table.matrix.shape[0], compact, keep_row)
-    cols = _positions(table.cols, table.matrix.shape[1], compact, keep_col)
+    frame = table_frame(table, axes, decimals, compact, (keep_row, keep_col), first)
+    rows = _positions(table.rows, table.matrix.shape[0], compact, keep_row, first)
+    cols = _positions(table.cols, table.matrix.shape[1], compact, keep_col, first)
     css = pd.DataFrame("", index=frame.index, columns=frame.columns)
     for a, r in enumerate(rows):
         for b, c in enumerate(cols):
@@ -100,11 +104,15 @@ def styled(table: Table, axes: Axes, highlights: tuple[Highlight, ...] = (), dec
                     css.iat[a, b] = BAND
             if wrong is not None and wrong[r, c]:
                 css.iat[a, b] = WRONG
-    # Headers such as "0 · the" stay on one line; narrow columns scroll instead of wrapping mid-token.
-    return frame.style.apply(lambda _: css, axis=None).set_table_styles(
+    return one_line(frame.style.apply(lambda _: css, axis=None))
+
+
+def one_line(style: Styler) -> Styler:
+    """Headers such as "0 · the" stay on one line; narrow columns scroll instead of wrapping mid-token."""
+    return style.set_table_styles(
         [{"selector": sel, "props": [("white-space", "nowrap")]} for sel in ("th", "th div", "td div")]
     )
 
 
-def _positions(kind: str, n: int, compact: bool, keep: int | None) -> list[int | None]:
-    return shown_positions(n, keep) if compact and kind == "dim" else list(range(n))
+def _positions(kind: str, n: int, compact: bool, keep: int | None, first: int) -> list[int | None]:
+    return shown_positions(n, keep, first) if compact and kind == "dim" else list(range(n))

@@ -66,12 +66,11 @@ def test_worked_example_fits_1024_by_768_with_the_sidebar_open(browser, app_url)
 
 # Everything in the main column that a projector could cut: labels truncated with an ellipsis, boxes that scroll
 # sideways (a hidden table column, a formula), and anything past the viewport's right edge. Left out on purpose:
-# MathML (KaTeX's invisible copy for screen readers), the page's own source code (a code block scrolls by design)
-# and Explain's 13-statistic head table, whose layer and head columns stay pinned while the rest scroll.
+# MathML (KaTeX's invisible copy for screen readers) and the page's own source code (a code block scrolls by design).
 CLIPPED_JS = """() => {
   const main = document.querySelector('[data-testid="stMain"]');
   const width = document.documentElement.clientWidth;
-  const skip = e => e.closest('.katex-mathml, [data-testid="stCode"], .st-key-head_table');
+  const skip = e => e.closest('.katex-mathml, [data-testid="stCode"]');
   const cut = [];
   for (const e of main.querySelectorAll('*')) {
     const box = e.getBoundingClientRect();
@@ -101,6 +100,12 @@ def _ready_inspect(page):
 def _ready_explain(page):
     page.get_by_role("button", name="Score every explanation").click()
     expect(page.locator(MAIN)).to_contain_text("methods beat chance here", timeout=180_000)
+    # With importance measured the head table shows its widest group: layer, head, importance and four statistics.
+    # The server keeps a measurement for the next session, which then gets no button.
+    wait_idle(page, timeout_ms=180_000)
+    if page.get_by_role("button", name="Measure head importance").count():
+        page.get_by_role("button", name="Measure head importance").click()
+    expect(page.locator(MAIN)).to_contain_text("Head importance: drop in predicted-class probability", timeout=180_000)
     # The data grids mount lazily: agreement, scoreboard and head table.
     expect(page.locator(".dvn-scroller")).to_have_count(3, timeout=90_000)
 
@@ -110,12 +115,44 @@ def _ready_worked(page):
     expect(page.locator(f"{MAIN} [data-testid='stTable']")).to_have_count(3)
 
 
+def _ready_worked_article(page):
+    expect(page.locator(MAIN)).to_contain_text("A corrected version that runs")
+    expect(page.locator(f"{MAIN} [data-testid='stTable']")).to_have_count(9)  # 6 printed, 3 of the corrected step 1
+
+
+def _ready_worked_model(page):
+    expect(page.locator(MAIN)).to_contain_text("the step-through reproduces the model's attention")
+    expect(page.locator(f"{MAIN} [data-testid='stTable']")).to_have_count(3)
+
+
+def _ready_stage(*texts):
+    def ready(page):
+        expect(page.get_by_text("The code that computed every number on this stage")).to_be_visible()
+        for text in texts:
+            expect(page.locator(MAIN)).to_contain_text(text)
+    return ready
+
+
+# The whole-block stages, each as it opens (its first step).
+STAGES = {
+    "multihead": _ready_stage("Q = X·W_Q"),
+    "rope": _ready_stage("Every diagonal is constant"),
+    "gqa": _ready_stage("reads K/V head"),
+    "kv_cache": _ready_stage("max |cached row − full last row|"),
+    "cross": _ready_stage("context vector"),
+    "model": _ready_stage("max |multi_head_steps output − model's attention output|", "All values of X"),
+}
+
+
 @pytest.mark.parametrize("presentation", [False, True], ids=["normal", "presentation"])
 @pytest.mark.parametrize("path, ready", [
     ("/Inspect", _ready_inspect),
     ("/Explain", _ready_explain),
     ("/Worked_example?example=clean&step=softmax", _ready_worked),
-], ids=["inspect", "explain", "worked"])
+    ("/Worked_example?example=article", _ready_worked_article),
+    ("/Worked_example?example=model", _ready_worked_model),
+    *((f"/Worked_example?stage={stage}", ready) for stage, ready in STAGES.items()),
+], ids=["inspect", "explain", "worked", "worked-article", "worked-model", *(f"stage-{s}" for s in STAGES)])
 def test_nothing_is_clipped_at_1024_by_768_with_the_sidebar_open(browser, app_url, path, ready, presentation):
     page = browser.new_page(viewport={"width": 1024, "height": 768})
     try:
