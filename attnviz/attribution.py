@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -139,7 +139,8 @@ def attribute(
             return s[:, index] if classes.centres is None else torch.softmax(s, dim=-1)[:, index]
 
         scores, f_input, f_baseline, delta = integrate(
-            lambda e: explained(scores_of(e)), embeds, baseline, method, n_steps, ends=explained(ends)
+            lambda e: explained(scores_of(e)), embeds, baseline, method, n_steps, ends=explained(ends),
+            both=lambda first, second: loaded.gate.both(lambda: _as_caller(loaded, first), second),
         )
     name = classes.names[index]
     output = f"logit of '{name}'" if classes.centres is None else f"zero-shot probability of '{name}'"
@@ -156,6 +157,14 @@ def attribute(
         n_steps=n_steps if method == "integrated_gradients" else 1,
         baseline=baseline_text,
     )
+
+
+def _as_caller(loaded: LoadedModel, fn: Callable):
+    """``fn()`` in a helper thread of ``attribute``: grad mode and the first-token cut are per thread."""
+    import torch
+
+    with torch.enable_grad(), first_token_only(loaded.model):
+        return fn()
 
 
 @contextmanager
@@ -211,16 +220,17 @@ def rank_agreement(scores: Mapping[str, np.ndarray], tokens: Sequence[Token]) ->
 
 
 def integrate(
-    f, embeds, baseline, method: str, n_steps: int, ends=None
+    f, embeds, baseline, method: str, n_steps: int, ends=None, both: Callable | None = None
 ) -> tuple[np.ndarray, float, float, float | None]:
     """Attribute ``f`` ([B, T, D] embeddings -> [B]) to the tokens of ``embeds`` [1, T, D].
 
-    Returns float64[T] token scores (summed over the embedding), f(input), f(baseline) and captum's convergence
-    delta (None for gradient × input). ``ends``: f of input and baseline [2] if the caller has them. The caller
-    holds the gate and enables gradients.
+    Returns float64[T] token scores (summed over the embedding), f(input), f(baseline) and the convergence
+    delta (None for gradient × input). ``ends``: f of input and baseline [2] if the caller has them. ``both``:
+    runs two functions at once (``InferenceGate.both``); integrated gradients then share their steps out between
+    the two. The caller holds the gate and enables gradients.
     """
     import torch
-    from captum.attr import InputXGradient, IntegratedGradients
+    from captum.attr import InputXGradient
 
     if ends is None:
         with torch.no_grad():  # both ends in one batch of two
@@ -228,11 +238,36 @@ def integrate(
     f_input, f_baseline = (float(v) for v in ends)
     delta: float | None = None
     if method == "integrated_gradients":
-        n = embeds.shape[1]
-        chunk = max(1, min(n_steps, _CELLS_PER_CHUNK // (n * n)))
-        attr = IntegratedGradients(f).attribute(embeds, baselines=baseline, n_steps=n_steps, internal_batch_size=chunk)
+        attr = integrated_gradients(f, embeds, baseline, n_steps, both or (lambda a, b: (a(), b())))
         # Captum's convergence delta, from the two ends above instead of a forward pass of its own.
         delta = float(attr.double().sum()) - (f_input - f_baseline)
     else:
         attr = InputXGradient(f).attribute(embeds.requires_grad_())
     return attr[0].sum(dim=-1).detach().double().cpu().numpy(), f_input, f_baseline, delta
+
+
+def integrated_gradients(f, embeds, baseline, n_steps: int, both: Callable):
+    """(x − x′) ⊙ Σ_k w_k ∇f(x′ + α_k (x − x′)) [1, T, D]: Captum's ``IntegratedGradients`` with its default
+    Gauss–Legendre rule (nodes α_k and weights w_k on [0, 1]), written out so that the steps can be shared
+    between two threads (``both``); the tests check it against Captum."""
+    import torch
+
+    nodes, weights = np.polynomial.legendre.leggauss(n_steps)
+    alphas, step_sizes = 0.5 * (nodes + 1.0), 0.5 * weights  # from [-1, 1] to [0, 1], as Captum does
+    diff = embeds - baseline
+    chunk = max(1, min(n_steps, _CELLS_PER_CHUNK // (embeds.shape[1] ** 2)))
+
+    def weighted_gradients(steps: np.ndarray):  # Σ_k w_k ∇f at these steps [1, T, D]
+        total = torch.zeros_like(embeds)
+        for start in range(0, len(steps), chunk):
+            part = steps[start : start + chunk]
+            alpha = torch.tensor(alphas[part], dtype=embeds.dtype, device=embeds.device)[:, None, None]
+            w = torch.tensor(step_sizes[part], dtype=embeds.dtype, device=embeds.device)[:, None, None]
+            points = (baseline + alpha * diff).requires_grad_()  # [B, T, D]
+            (grads,) = torch.autograd.grad(f(points).sum(), points)
+            total = total + (w * grads).sum(dim=0, keepdim=True)
+        return total
+
+    steps = np.arange(n_steps)
+    first, second = both(lambda: weighted_gradients(steps[0::2]), lambda: weighted_gradients(steps[1::2]))
+    return diff * (first + second)

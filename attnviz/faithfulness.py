@@ -95,24 +95,41 @@ def deletions(ids: Sequence[int], special: np.ndarray, order: np.ndarray, sizes:
 
 
 def probabilities(loaded: LoadedModel, classes: Labels, sequences: Sequence[tuple[int, ...]]) -> dict:
-    """Class probabilities float64[n_labels] of every distinct sequence; one forward per length (and chunk)."""
+    """Class probabilities float64[n_labels] of every distinct sequence; one forward per length (and chunk).
+
+    The lengths are shared out between two threads of similar work (``InferenceGate.both``): on CPU each
+    request runs one torch thread, so this puts the second core to work.
+    """
     import torch
 
     by_length: dict[int, list[tuple[int, ...]]] = {}
     for seq in dict.fromkeys(sequences):
         by_length.setdefault(len(seq), []).append(seq)
-    found = {}
-    with loaded.gate.hold(), torch.inference_mode(), first_token_only(loaded.model):
-        for length, group in by_length.items():
-            step = max(1, _CELLS_PER_CHUNK // max(1, length * length))
-            for start in range(0, len(group), step):
-                chunk = group[start : start + step]
-                ids = torch.tensor(chunk, dtype=torch.long, device=loaded.device)  # [B, T]
-                mask = torch.ones_like(ids)
-                out = loaded.model(input_ids=ids, attention_mask=mask, return_dict=True)
-                probs = torch.softmax(class_scores(out, mask, classes).double(), dim=-1).cpu().numpy()
-                found.update(zip(chunk, probs))
-    return found
+    halves: tuple[list, list] = ([], [])
+    work = [0, 0]
+    for length, group in sorted(by_length.items(), key=lambda item: -item[0] * len(item[1])):
+        lighter = int(work[1] < work[0])
+        halves[lighter].append((length, group))
+        work[lighter] += length * len(group)
+
+    def run(groups: list) -> dict:
+        found = {}
+        with torch.inference_mode(), first_token_only(loaded.model):
+            for length, group in groups:
+                step = max(1, _CELLS_PER_CHUNK // max(1, length * length))
+                for start in range(0, len(group), step):
+                    chunk = group[start : start + step]
+                    ids = torch.tensor(chunk, dtype=torch.long, device=loaded.device)  # [B, T]
+                    mask = torch.ones_like(ids)
+                    out = loaded.model(input_ids=ids, attention_mask=mask, return_dict=True)
+                    probs = torch.softmax(class_scores(out, mask, classes).double(), dim=-1).cpu().numpy()
+                    found.update(zip(chunk, probs))
+        return found
+
+    # The outer first_token_only adds the hook before either thread runs a forward and removes it after both.
+    with loaded.gate.hold(), first_token_only(loaded.model):
+        first, second = loaded.gate.both(lambda: run(halves[0]), lambda: run(halves[1]))
+    return {**first, **second}
 
 
 def faithfulness_many(

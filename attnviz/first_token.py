@@ -30,29 +30,47 @@ def cut_point(model: Any) -> Any | None:
     return attr_path(layers[-1], layout.residual)
 
 
+# module → (hook handle, threads inside): one hook per module however many threads share it, so that a thread
+# entering or leaving never adds or removes a hook while another thread's forward is reading the module's hooks.
+_cuts: dict[Any, tuple[Any, set[int]]] = {}
+_cuts_lock = threading.Lock()
+
+
 @contextmanager
 def first_token_only(model: Any) -> Iterator[bool]:
     """While inside, this thread's forwards of ``model`` run the last layer past attention for the first token
     only; yields whether ``model`` allows that (when it does not, forwards are untouched).
 
     Inside, ``logits`` and attentions come out as usual, the last of ``hidden_states`` as [batch, 1, D]: use it
-    only for what reads the prediction. Hold the model's gate, as for every hook: the hook is the model's while
-    inside, and the thread check leaves any other caller's forward whole.
+    only for what reads the prediction. Hold the model's gate, as for every hook: the thread check leaves any
+    other caller's forward whole. Re-entrant; threads that share one hold (``InferenceGate.both``) share the
+    hook, which the outermost of them adds and removes.
     """
     module = cut_point(model)
     if module is None:
         yield False
         return
-    owner = threading.get_ident()
+    me = threading.get_ident()
+    with _cuts_lock:
+        if module not in _cuts:
+            threads: set[int] = set()
 
-    def first_position(_module, args):
-        if threading.get_ident() != owner:
-            return None
-        attention_out, layer_in, *rest = args  # [B, T, D] each
-        return (attention_out[:, :1], layer_in[:, :1], *rest)
+            def first_position(_module, args):
+                if threading.get_ident() not in threads:
+                    return None
+                attention_out, layer_in, *rest = args  # [B, T, D] each
+                return (attention_out[:, :1], layer_in[:, :1], *rest)
 
-    handle = module.register_forward_pre_hook(first_position)
+            _cuts[module] = (module.register_forward_pre_hook(first_position), threads)
+        handle, threads = _cuts[module]
+        nested = me in threads
+        threads.add(me)
     try:
         yield True
     finally:
-        handle.remove()
+        with _cuts_lock:
+            if not nested:
+                threads.discard(me)
+            if not threads:
+                handle.remove()
+                del _cuts[module]

@@ -102,3 +102,37 @@ def test_rank_agreement_leaves_special_tokens_out():
     # The special tokens alone would reverse the order; without them the words agree perfectly.
     scores = {"x": np.array([9.0, 1, 2, 3, -9]), "y": np.array([-9.0, 10, 20, 30, 9])}
     assert rank_agreement(scores, tokens) == {("x", "y"): pytest.approx(1.0)}
+
+
+@pytest.mark.parametrize("n_steps", [50, 51])
+def test_integrated_gradients_equal_captums_whichever_thread_takes_which_steps(tiny_classifier, n_steps):
+    """Our Gauss–Legendre sum, its steps shared between two threads, against Captum's IntegratedGradients."""
+    import threading
+
+    import torch
+    from captum.attr import IntegratedGradients
+
+    from attnviz.attribution import integrated_gradients
+
+    torch.manual_seed(0)
+    w = torch.randn(6, 3, dtype=torch.float64)
+    f = lambda e: torch.tanh(e @ w).sum(dim=(1, 2)) ** 2  # noqa: E731  a non-linear f: [B, T, 6] -> [B]
+    x, baseline = torch.randn(1, 4, 6, dtype=torch.float64), torch.randn(1, 4, 6, dtype=torch.float64)
+    threads = set()
+
+    def both(first, second):
+        box = []
+        helper = threading.Thread(target=lambda: box.append(first()))
+        helper.start()
+        other = second()
+        threads.update({helper.ident, threading.get_ident()})
+        helper.join()
+        return box[0], other
+
+    ours = integrated_gradients(f, x, baseline, n_steps, both)
+    reference = IntegratedGradients(f).attribute(x, baselines=baseline, n_steps=n_steps)
+    assert len(threads) == 2
+    torch.testing.assert_close(ours, reference, atol=1e-6, rtol=1e-6)
+    # and the library's own IG on a model is complete with the two threads
+    result = attnviz.attribute("the film was not good", "integrated_gradients", model=tiny_classifier)
+    assert abs(result.convergence_delta) < 1e-3 * max(1.0, abs(result.f_input - result.f_baseline))

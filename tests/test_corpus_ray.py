@@ -58,4 +58,5 @@ def test_ray_engine_faithfulness_columns_match_local_engine(tmp_path, tiny_class
     assert set(faithful.COLUMNS) <= set(b.schema.names)
     assert b.column("faithfulness_error").null_count == b.num_rows == 5
     for column in faithful.COLUMNS:
-        np.testing.assert_allclose(b.column(column).to_numpy(), a.column(column).to_numpy(), rtol=1e-5, atol=1e-9)
+        # float32 probabilities: batches of other shapes round differently (≈ 1e-9 here)
+        np.testing.assert_allclose(b.column(column).to_numpy(), a.column(column).to_numpy(), rtol=1e-5, atol=1e-6)

@@ -150,3 +150,4 @@ def test_faithfulness_needs_classes(tiny_classifier):
     causal = LoadedModel("lm", tiny_classifier.model, tiny_classifier.tokenizer, "causal", "cpu", 64)
     with pytest.raises(AttnvizError):
         attnviz.faithfulness("the cat", np.zeros(4), model=causal)
+

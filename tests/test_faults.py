@@ -133,3 +133,28 @@ def test_at_most_two_models_stay_resident(tmp_path, tiny_classifier_dir):
     get_model(names[2])
     assert get_model(names[0]) is not first  # it was evicted and loads anew
     clear_caches()
+
+
+def test_gate_is_reentrant_and_both_halves_share_one_hold():
+    gate = InferenceGate(timeout_s=5)
+    inside = threading.Barrier(2, timeout=10)
+
+    def half(name):
+        with gate.hold():  # the helper's hold must not wait for the caller's
+            inside.wait()  # both halves are inside at once: they run at the same time
+            return name
+
+    with gate.hold(), gate.hold():
+        assert gate.both(lambda: half("helper"), lambda: half("caller")) == ("helper", "caller")
+    assert not gate._lock.locked()
+
+
+def test_an_error_in_the_helper_half_reaches_the_caller():
+    gate = InferenceGate(timeout_s=5)
+
+    def fail():
+        raise ValueError("helper failed")
+
+    with pytest.raises(ValueError, match="helper failed"):
+        gate.both(fail, lambda: 1)
+    assert not gate._lock.locked() and not gate._holders

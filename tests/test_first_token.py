@@ -71,3 +71,26 @@ def test_another_thread_inside_the_block_gets_the_whole_forward(tiny_classifier)
         thread.start()
         thread.join()
     assert cut and mine == 1 and seen == [ids.shape[1]]
+
+
+def test_threads_sharing_one_hold_share_one_hook(tiny_classifier):
+    """Entering or leaving in one thread must not add or remove hooks while another thread's forward runs."""
+    import torch
+
+    from attnviz.first_token import cut_point
+
+    module = cut_point(tiny_classifier.model)
+    ids = torch.tensor([tiny_classifier.tokenizer(TEXT)["input_ids"]])
+    seen = []
+
+    def helper():
+        with first_token_only(tiny_classifier.model), torch.no_grad():
+            seen.append(len(module._forward_pre_hooks))
+            seen.append(tiny_classifier.model(input_ids=ids, output_hidden_states=True).hidden_states[-1].shape[1])
+
+    with first_token_only(tiny_classifier.model), first_token_only(tiny_classifier.model):
+        thread = threading.Thread(target=helper)
+        thread.start()
+        thread.join()
+        assert len(module._forward_pre_hooks) == 1
+    assert seen == [1, 1] and not module._forward_pre_hooks
