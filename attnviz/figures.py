@@ -203,6 +203,9 @@ def overview_grid(attentions: np.ndarray | LayerStore) -> tuple[np.ndarray, int]
     return grid[:-1, :-1], panel
 
 
+_OVERVIEW_BAR = 3 * FONT_SIZE + 12  # px of the overview's horizontal colour bar with its title and labels
+
+
 def overview_figure(attentions: np.ndarray, sqrt_scale: bool = False, font_size: int = FONT_SIZE) -> go.Figure:
     """All heads at once: layers down, heads across, one shared colour scale (one tiled heatmap, fast).
 
@@ -226,25 +229,31 @@ def overview_figure(attentions: np.ndarray, sqrt_scale: bool = False, font_size:
         zmax=255,
         colorscale=colorscale,
         hoverinfo="skip",
-        colorbar=dict(
-            title=dict(text="weight (√ scale)" if sqrt_scale else "weight"),
-            tickvals=[0, _QUANT_MAX / 4, _QUANT_MAX / 2, _QUANT_MAX], ticktext=["0", "0.25", "0.5", "1"],
-            thickness=12,
-        ),
+    )
+    # As on the single head, the colour bar lies under the title, above the grid: beside it, on a phone, the bar
+    # took a third of the width; the grid hangs from the top, the spare height of a narrow screen below it.
+    bar_top = 14 + 18 * len(lines)
+    height = int(120 + _OVERVIEW_BAR + 18 * len(lines) + 560 * n_layers / max(n_heads, 1) * 1.1)
+    trace["colorbar"] = dict(
+        title=dict(text="weight (√ scale)" if sqrt_scale else "weight", side="top"),
+        tickvals=[0, _QUANT_MAX / 4, _QUANT_MAX / 2, _QUANT_MAX], ticktext=["0", "0.25", "0.5", "1"],
+        orientation="h", thickness=10, len=0.6, lenmode="fraction", x=0.5, xanchor="center",
+        yref="container", y=1 - bar_top / height, yanchor="top", ypad=0,
     )
     centres = lambda count: [i * stride + (panel - 1) / 2 for i in range(count)]  # noqa: E731
     layout = dict(
         title=dict(text=title, font=dict(size=13), y=1, yref="container", yanchor="top", pad=dict(t=8)),
         xaxis=dict(
             tickmode="array", tickvals=centres(n_heads), ticktext=[f"H{h}" for h in range(n_heads)],
-            title=dict(text="head"), side="top", showgrid=False, zeroline=False, constrain="domain",
+            side="top", showgrid=False, zeroline=False, constrain="domain",  # no axis title: it ran into the bar
         ),
         yaxis=dict(
             tickmode="array", tickvals=centres(n_layers), ticktext=[f"L{layer}" for layer in range(n_layers)],
             title=dict(text="layer"), autorange="reversed", scaleanchor="x", showgrid=False, zeroline=False,
+            constrain="domain", constraintoward="top",
         ),
-        height=int(120 + 18 * len(lines) + 560 * n_layers / max(n_heads, 1) * 1.1),
-        margin=dict(l=10, r=10, t=50 + 18 * len(lines), b=10),  # the title's lines above the head axis
+        height=height,
+        margin=dict(l=10, r=10, t=bar_top + _OVERVIEW_BAR + 44, b=10),  # title, colour bar, head axis, then grid
         plot_bgcolor="white",
         font=dict(size=font_size),
         # Any click selects the nearest tile centre, so every pixel of a tile opens that head.

@@ -173,3 +173,14 @@ def test_square_root_colour_scale_keeps_the_data_and_the_0_to_1_range():
     assert positions[0] == 0.0 and positions[-1] == 1.0 and 0.25 in positions
     assert dict(figures.weight_colorscale(True))[0.25] == pc.sample_colorscale(middle, [0.5])[0]
     assert "√" in root.data[0].colorbar.title.text and "√" not in linear.data[0].colorbar.title.text
+
+
+def test_overview_colour_bar_lies_above_the_grid_so_a_phone_gives_the_grid_the_whole_width():
+    fig = figures.overview_figure(_att(6, 12, 10))
+    bar, layout = fig.data[0].colorbar, fig.layout
+    assert bar.orientation == "h" and bar.yref == "container" and bar.yanchor == "top"
+    assert (bar.x, bar.xanchor) == (0.5, "center") and layout.margin.r <= 10, "no room kept for a bar at the side"
+    bar_top = (1 - bar.y) * layout.height  # under the title's two lines, clear of the head axis above the grid
+    assert 2 * 18 <= bar_top and bar_top + bar.thickness + 2 * figures.FONT_SIZE + 40 <= layout.margin.t
+    assert layout.yaxis.constrain == "domain" and layout.yaxis.constraintoward == "top"
+    assert list(bar.ticktext) == ["0", "0.25", "0.5", "1"]
