@@ -43,6 +43,14 @@ def page(browser):
     context.close()
 
 
+@pytest.fixture
+def phone_page(browser):
+    """A 390×844 touch screen, as a student's phone."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    yield context.new_page()
+    context.close()
+
+
 def wait_idle(page, timeout_ms: int = 90_000) -> None:
     """Wait until the script run has finished. Call it after waiting for what that run should show: right after
     an action the next run may not have started yet, and the page is still idle from the previous one."""

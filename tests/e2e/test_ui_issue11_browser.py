@@ -170,19 +170,16 @@ def test_nothing_is_clipped_at_1024_by_768_with_the_sidebar_open(browser, app_ur
         page.close()
 
 
-def test_on_a_phone_the_plotly_toolbar_never_covers_a_title(browser, app_url):
-    page = browser.new_page(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
-    try:
-        page.goto(app_url + "/Inspect")
-        head = page.locator(".js-plotly-plot").filter(has_text="Layer 0, head 0")
-        expect(head).to_have_count(1)
-        wait_idle(page)
-        head.scroll_into_view_if_needed()
-        head.locator(".nsewdrag").first.tap()
-        expect(head.locator(".modebar-container")).to_be_hidden()
-        assert_no_exception(page)
-    finally:
-        page.close()
+def test_on_a_phone_the_plotly_toolbar_never_covers_a_title(phone_page, app_url):
+    page = phone_page
+    page.goto(app_url + "/Inspect")
+    head = page.locator(".js-plotly-plot").filter(has_text="Layer 0, head 0")
+    expect(head).to_have_count(1)
+    wait_idle(page)
+    head.scroll_into_view_if_needed()
+    head.locator(".nsewdrag").first.tap()
+    expect(head.locator(".modebar-container")).to_be_hidden()
+    assert_no_exception(page)
 
 
 def _names(links) -> list[str]:
@@ -227,24 +224,21 @@ def test_a_fresh_deep_link_shows_home_first_and_the_home_pages_order(browser):
             page.close()
 
 
-def test_on_a_phone_opening_the_sidebar_shows_the_pages(browser, app_url):
-    page = browser.new_page(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
-    try:
-        page.goto(app_url + "/Worked_example?example=article&step=scores")
-        expect(page.locator(MAIN)).to_contain_text("Step 2 of 5")
-        wait_idle(page)
-        expect(page.locator(NAV).first).not_to_be_in_viewport()  # a phone's sidebar starts closed, off screen
-        page.locator("[data-testid='stExpandSidebarButton']").click()
-        expect(page.locator(NAV, has_text="Home")).to_be_in_viewport()
-        assert _marked(page) == ["Worked example"]
-        page.locator(NAV, has_text="Inspect").tap()
-        page.wait_for_url("**/Inspect**")
-        expect(page.locator("textarea[aria-label='Text to analyse']")).to_be_attached()
-        wait_idle(page)
-        assert _marked(page) == ["Inspect"]
-        # Unlike Streamlit's own list, a page link leaves the sidebar open; a tap on the page beside it closes it.
-        page.touchscreen.tap(370, 700)
-        expect(page.locator(NAV).first).not_to_be_in_viewport()
-        assert_no_exception(page)
-    finally:
-        page.close()
+def test_on_a_phone_opening_the_sidebar_shows_the_pages(phone_page, app_url):
+    page = phone_page
+    page.goto(app_url + "/Worked_example?example=article&step=scores")
+    expect(page.locator(MAIN)).to_contain_text("Step 2 of 5")
+    wait_idle(page)
+    expect(page.locator(NAV).first).not_to_be_in_viewport()  # a phone's sidebar starts closed, off screen
+    page.locator("[data-testid='stExpandSidebarButton']").click()
+    expect(page.locator(NAV, has_text="Home")).to_be_in_viewport()
+    assert _marked(page) == ["Worked example"]
+    page.locator(NAV, has_text="Inspect").tap()
+    page.wait_for_url("**/Inspect**")
+    expect(page.locator("textarea[aria-label='Text to analyse']")).to_be_attached()
+    wait_idle(page)
+    assert _marked(page) == ["Inspect"]
+    # Unlike Streamlit's own list, a page link leaves the sidebar open; a tap on the page beside it closes it.
+    page.touchscreen.tap(370, 700)
+    expect(page.locator(NAV).first).not_to_be_in_viewport()
+    assert_no_exception(page)
