@@ -10,7 +10,7 @@ import numpy as np
 from attnviz import classification, compact, next_token
 from attnviz.extraction import ForwardResult, forward, forward_batch
 from attnviz.loading import LoadedModel, load_model
-from attnviz.tokens import anything_dropped, clean_text, encode, encode_many
+from attnviz.tokens import anything_dropped, clean_text, dropped_words, encode, encode_many
 from attnviz.types import Analysis, Prediction
 
 _MAX_LABEL_SETS = 32
@@ -144,14 +144,5 @@ def truncation_message(analysis: Analysis) -> str | None:
     """What was dropped, in words, or None when the whole text was analysed."""
     if not analysis.truncated:
         return None
-    parts = []
-    if analysis.total_tokens > analysis.n_tokens:
-        parts.append(
-            f"The text is longer than the model accepts: showing the first {analysis.n_tokens} of "
-            f"{analysis.total_tokens} tokens."
-        )
-    if analysis.chars_dropped:
-        parts.append(
-            f"Only the first {len(analysis.text):,} characters were read; {analysis.chars_dropped:,} more were dropped."
-        )
-    return " ".join(parts)
+    return dropped_words("The text", analysis.n_tokens, analysis.total_tokens, len(analysis.text),
+                         analysis.chars_dropped)

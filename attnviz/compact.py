@@ -25,8 +25,13 @@ from attnviz.types import Token
 
 # Layouts whose attention module (the parent of the output projection) returns (output, weights).
 COMPACT_LAYOUTS = ("Llama", "GPT-2", "GPT-J")
-OVERVIEW_PANEL = 48  # the overview's panel size (figures.OVERVIEW_PANEL_MAX; figures is not imported here)
+OVERVIEW_PANEL = 48  # the overview's panel size at most, in cells per head (figures draws with it)
 SLOTS = 2  # full layers held at once: the one drawn and the one before it
+# The app's threshold (attnviz.ui.cache; bench/decoder.py measures with it): a language model's attention past
+# this many bytes (SmolLM2 past ~240 tokens) is kept layer by layer: at 1,024 tokens the full 1.13 GB would not
+# fit the whole cache and would be recomputed on every rerun; the compact form is ~90 MB (statistics of every
+# head, the drawn layer, one more layer slot).
+COMPACT_BYTES = 64_000_000
 
 
 class FullTensorNeeded(AttnvizError):

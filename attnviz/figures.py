@@ -15,7 +15,7 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from attnviz.compact import LayerStore
+from attnviz.compact import OVERVIEW_PANEL, LayerStore
 from attnviz.types import Analysis, Prediction, Token
 
 COLORSCALE = "Viridis"
@@ -29,7 +29,7 @@ LABEL_SPACING = 1.35  # the least distance between two labelled ticks, in font s
 # Font sizes: the default, and presentation mode's for a projector.
 FONT_SIZE, PRESENTATION_FONT_SIZE = 13, 18
 # Overview panels are block-averaged down to this many rows/columns so 512 tokens stay light.
-OVERVIEW_PANEL_MAX = 48
+OVERVIEW_PANEL_MAX = OVERVIEW_PANEL  # one number, in attnviz.compact, which builds long inputs' overviews itself
 _QUANT_MAX = 250  # uint8 levels for weights; 255 marks the gaps between panels
 _MAX_LABEL_CHARS = 24
 

@@ -17,7 +17,7 @@ import numpy as np
 from attnviz.errors import InputError
 from attnviz.extraction import forward_seq2seq
 from attnviz.loading import LoadedModel
-from attnviz.tokens import anything_dropped, clean_text, encode
+from attnviz.tokens import clean_text, dropped_words, encode
 from attnviz.types import Token
 
 KINDS = ("encoder", "decoder", "cross")
@@ -40,7 +40,11 @@ class PairAnalysis:
     encoder: np.ndarray
     decoder: np.ndarray
     cross: np.ndarray
-    truncated: bool
+    dropped: str | None  # what the model did not see of the source and the target, in words; None: nothing
+
+    @property
+    def truncated(self) -> bool:
+        return self.dropped is not None
 
     def attentions(self, kind: str) -> np.ndarray:
         """float32[layers, heads, query, key] of ``kind`` ("encoder", "decoder" or "cross")."""
@@ -82,6 +86,8 @@ def analyze_pair(source: str, target: str, loaded: LoadedModel, max_tokens: int 
     ids, tokens = decoder_input(tgt.input_ids, tgt.tokens, int(start), str(tok.convert_ids_to_tokens(int(start))),
                                 config.eos_token_id)
     out = forward_seq2seq(loaded, src.input_ids, ids)
-    truncated = anything_dropped(src_text, src) or anything_dropped(tgt_text, tgt)
+    cuts = [dropped_words(what, len(enc.tokens), enc.total_tokens, len(text.text), text.chars_dropped)
+             for what, text, enc in (("The source", src_text, src), ("The target", tgt_text, tgt))]
+    dropped = " ".join(cut for cut in cuts if cut) or None
     return PairAnalysis(loaded.name, src_text.text, tgt_text.text, src.tokens, tokens, out.encoder, out.decoder,
-                        out.cross, truncated)
+                        out.cross, dropped)

@@ -54,6 +54,16 @@ def anything_dropped(cleaned: CleanText, enc: Encoding) -> bool:
     return enc.truncated or cleaned.chars_dropped > 0
 
 
+def dropped_words(what: str, kept_tokens: int, total_tokens: int, kept_chars: int, chars_dropped: int) -> str | None:
+    """What the model did not see of ``what`` ("The text", "The source", …), in words; None when it saw it all."""
+    parts = []
+    if total_tokens > kept_tokens:
+        parts.append(f"{what} is longer than the model accepts: showing the first {kept_tokens} of {total_tokens} tokens.")
+    if chars_dropped:
+        parts.append(f"Only the first {kept_chars:,} characters were read; {chars_dropped:,} more were dropped.")
+    return " ".join(parts) or None
+
+
 def has_visible_text(text: str) -> bool:
     return any(unicodedata.category(ch) not in _INVISIBLE_CATEGORIES for ch in text)
 

@@ -98,7 +98,7 @@ def main() -> None:
     del analysis
     gc.collect()
     row["rss_idle_mb"] = rss_mb()
-    from attnviz.ui.cache import COMPACT_BYTES  # what the app keeps in full
+    from attnviz.compact import COMPACT_BYTES  # what the app keeps in full
 
     long_text = text_of(args.long, model.tokenizer)
     start = time.perf_counter()

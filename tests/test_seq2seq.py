@@ -72,4 +72,10 @@ def test_analyze_pair_refuses_a_model_without_cross_attention(tiny_classifier):
 def test_pair_reports_a_source_cut_to_the_models_limit(tiny_seq2seq):
     p = analyze_pair(SOURCE * 10, TARGET, tiny_seq2seq, max_tokens=8)
     assert p.truncated and len(p.source_tokens) == 8 and p.cross.shape[3] == 8
-    assert not analyze_pair(SOURCE, TARGET, tiny_seq2seq).truncated
+    total = len(tiny_seq2seq.tokenizer(SOURCE * 10)["input_ids"])
+    # max_tokens=8 leaves the target 7 (the decoder's start token takes one), so it is cut too, and said so.
+    target_total = len(tiny_seq2seq.tokenizer(TARGET)["input_ids"])
+    assert p.dropped == (f"The source is longer than the model accepts: showing the first 8 of {total} tokens. "
+                         f"The target is longer than the model accepts: showing the first 7 of {target_total} tokens.")
+    whole = analyze_pair(SOURCE, TARGET, tiny_seq2seq)
+    assert not whole.truncated and whole.dropped is None

@@ -16,7 +16,7 @@ import streamlit as st
 from attnviz import settings
 from attnviz.analysis import analyze_many
 from attnviz.attribution import Attribution, attribute
-from attnviz.compact import LayerStore
+from attnviz.compact import COMPACT_BYTES, LayerStore
 from attnviz.gate import cancel_when
 from attnviz.head_stats import ablate, head_importance
 from attnviz.loading import LoadedModel, load_model
@@ -27,10 +27,6 @@ from attnviz.ui.state import LAYER
 
 Labels = tuple[tuple[str, tuple[str, ...]], ...]
 R = TypeVar("R")
-# A language model's attention past this many bytes (SmolLM2 past ~240 tokens) is kept layer by layer
-# (attnviz.compact): at 1,024 tokens the full 1.13 GB would not fit the whole cache and would be recomputed on
-# every rerun; the compact form is ~90 MB (statistics of every head, the drawn layer, one more layer slot).
-COMPACT_BYTES = 64_000_000
 
 
 

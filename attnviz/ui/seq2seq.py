@@ -44,8 +44,8 @@ def inspect_pair(source: str, choice: ModelChoice) -> None:
     pair = safely(lambda: get_pair(source, target, choice.name))
     if pair is None:
         return
-    if pair.truncated:
-        st.warning("The source or the target is longer than the model accepts; only their first tokens are used.")
+    if pair.dropped:
+        st.warning(pair.dropped)
     kind = st.radio("Attention", KINDS, format_func=KIND_TITLES.get, key=KIND_KEY, horizontal=True)
     attentions = pair.attentions(kind)
     clamp_index(LAYER_KEY, attentions.shape[0])
