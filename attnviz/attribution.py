@@ -126,7 +126,7 @@ def attribute(
         mask = torch.ones(embeds.shape[:2], dtype=torch.long, device=embeds.device)
         return class_scores(loaded.model(inputs_embeds=embeds, attention_mask=mask, return_dict=True), mask, classes)
 
-    with loaded.gate.hold(), torch.enable_grad(), weights_frozen(loaded.model), first_token_only(loaded.model):
+    with loaded.gate.hold(), torch.enable_grad(), _weights_frozen(loaded.model), first_token_only(loaded.model):
         ids = torch.tensor([list(enc.input_ids)], dtype=torch.long, device=loaded.device)
         table = loaded.model.get_input_embeddings()
         embeds = table(ids).detach()  # [1, T, D]
@@ -168,7 +168,7 @@ def _as_caller(loaded: LoadedModel, fn: Callable):
 
 
 @contextmanager
-def weights_frozen(model: Any) -> Iterator[None]:
+def _weights_frozen(model: Any) -> Iterator[None]:
     """Gradients flow to the input embeddings only: no weight gradient is computed or stored (held under the gate)."""
     params = [p for p in model.parameters() if p.requires_grad]
     for p in params:

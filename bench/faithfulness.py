@@ -22,6 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from corpus import DEV, read_texts  # noqa: E402  (bench/corpus.py: the SST-2 paths and reader)
+
 WORDS = (
     "the film was a slow quiet and thoughtful story about two old friends who meet again after many years and "
     "i loved every minute of it although the ending felt rushed and the music was far too loud in places while "
@@ -63,7 +65,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--dev", type=int, default=0, help="instead: the scoreboard over the first N dev sentences")
-    parser.add_argument("--data", default="/work/shared/data/sst2/dev.tsv")
+    parser.add_argument("--data", default=DEV)
     args = parser.parse_args()
     if args.dev:
         return dev_means(args.data, args.dev)
@@ -131,8 +133,7 @@ def dev_means(path: str, n: int) -> int:
     from attnviz.corpus import faithful
 
     m = attnviz.load_model(None)
-    lines = Path(path).read_text(encoding="utf-8").splitlines()[1:]
-    texts = [line.split("\t")[0] for line in lines if line.strip()][:n]
+    texts = read_texts(path)[:n]
     start = time.perf_counter()
     table = faithful.summary(pd.DataFrame([faithful.row_values(text, m) for text in texts]))
     seconds = time.perf_counter() - start

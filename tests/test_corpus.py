@@ -10,7 +10,7 @@ import pytest
 import attnviz
 from attnviz import corpus
 from attnviz.corpus.__main__ import main
-from attnviz.corpus.stats import HEAD_STATS, batch_statistics, key_masks, pad_attentions
+from attnviz.corpus.stats import HEAD_STATS, batch_statistics, key_masks
 from attnviz.errors import InputError
 from attnviz.evaluate import evaluate
 from attnviz.head_stats import attention_statistics
@@ -43,6 +43,17 @@ def _read(out, columns=None) -> pa.Table:
 def _softmax_rows(rng, shape):
     x = np.exp(rng.normal(size=shape) * 3)
     return (x / x.sum(axis=-1, keepdims=True)).astype(np.float32)
+
+
+def pad_attentions(per_text: Sequence[np.ndarray]) -> np.ndarray:
+    """float32[B, L, H, T, T] from one float[L, H, n_i, n_i] per text, zeros beyond each text's n_i."""
+    width = max(a.shape[-1] for a in per_text)
+    n_layers, n_heads = per_text[0].shape[:2]
+    out = np.zeros((len(per_text), n_layers, n_heads, width, width), dtype=np.float32)
+    for row, att in enumerate(per_text):
+        n = att.shape[-1]
+        out[row, :, :, :n, :n] = att
+    return out
 
 
 @pytest.mark.parametrize("lengths", [(1, 5, 3), (7, 7), (2, 9, 4, 1)], ids=["with-one-token", "equal", "mixed"])
@@ -175,3 +186,11 @@ def test_corpus_command_line(tmp_path, tiny_tsv, tiny_classifier_dir, capsys):
     assert main(args + ["--model", str(tiny_classifier_dir), "--text-column", "nope", "--out", str(tmp_path / "o2")]) == 2
     assert "no column 'nope'" in capsys.readouterr().err
     assert _read(tmp_path / "o").num_rows == 10
+
+
+def test_a_long_error_is_cut_with_an_ellipsis_and_a_short_one_kept_whole():
+    from attnviz.corpus.batch import ERROR_CHARS, error_text
+
+    assert error_text(ValueError("bad row")) == "ValueError: bad row"
+    long = error_text(RuntimeError("x" * 2000))
+    assert len(long) == ERROR_CHARS and long.startswith("RuntimeError: xxx") and long.endswith("…")

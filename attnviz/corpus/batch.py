@@ -27,6 +27,13 @@ from attnviz.types import Prediction
 
 log = logging.getLogger("attnviz.corpus")
 _STAT_COLUMNS = (*STATISTICS, "max_query", "max_key")
+ERROR_CHARS = 500  # an error cell's length at most: a traceback-sized message would bloat every shard
+
+
+def error_text(exc: BaseException) -> str:
+    """The error's type and message for a row's error column, cut to ERROR_CHARS with "…" when longer."""
+    text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) <= ERROR_CHARS else text[: ERROR_CHARS - 1] + "…"
 
 
 def output_schema(n_cells: int, faithfulness: bool = False) -> pa.Schema:
@@ -109,7 +116,7 @@ class CorpusBatch:
             return str(exc)
         except Exception as exc:  # as in _forward: one row's failure must not end the run
             log.exception("faithfulness failed")
-            return f"{type(exc).__name__}: {exc}"[:500]
+            return error_text(exc)
 
     def _with_faithfulness(self, table: pa.Table, scored: dict[int, dict[str, float] | str]) -> pa.Table:
         values = [scored.get(i) for i in range(table.num_rows)]
@@ -153,7 +160,7 @@ class CorpusBatch:
                 continue
             except Exception as exc:  # a model bug on one row must not end a run of a million
                 log.exception("row failed")
-                errors[i] = f"{type(exc).__name__}: {exc}"[:500]
+                errors[i] = error_text(exc)
                 continue
             yield [i], result
 

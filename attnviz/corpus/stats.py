@@ -29,17 +29,6 @@ DESCRIPTIONS = {
 }
 
 
-def pad_attentions(per_text: Sequence[np.ndarray]) -> np.ndarray:
-    """float32[B, L, H, T, T] from one float[L, H, n_i, n_i] per text, zeros beyond each text's n_i."""
-    width = max(a.shape[-1] for a in per_text)
-    n_layers, n_heads = per_text[0].shape[:2]
-    out = np.zeros((len(per_text), n_layers, n_heads, width, width), dtype=np.float32)
-    for row, att in enumerate(per_text):
-        n = att.shape[-1]
-        out[row, :, :, :n, :n] = att
-    return out
-
-
 def key_masks(tokens: Sequence[Sequence[Token]], width: int) -> tuple[np.ndarray, np.ndarray]:
     """(special, punctuation) float32[B, T]: 1 where that key is a special / punctuation token, 0 elsewhere."""
     special = np.zeros((len(tokens), width), dtype=np.float32)

@@ -209,8 +209,11 @@ def faithfulness_section(corpus: Corpus, where: Slice) -> None:
         st.caption("No row of this slice has faithfulness scores.")
         return
     best = faithful.most_faithful(table)
+    scored, total = int(table["rows"].iloc[0]), corpus.count(where)
+    # A row whose scoreboard failed has no scores (its faithfulness_error says why): say how many were left out.
+    left_out = f" ({total - scored:,} of the slice's {total:,} have no scores: see faithfulness_error)" if total > scored else ""
     st.caption(
-        f"Means over {int(table['rows'].iloc[0]):,} texts, each explaining its predicted class. Comprehensiveness: how "
+        f"Means over {scored:,} texts{left_out}, each explaining its predicted class. Comprehensiveness: how "
         "much the probability falls when a method's top tokens are deleted (higher = more faithful); sufficiency: how "
         "much it falls when only they are kept (lower = more faithful). "
         f"Most comprehensive here: **{md_escape(best['comprehensiveness'])}**; most sufficient: "

@@ -184,6 +184,8 @@ def _gqa() -> None:
                     key="we_gqa_fig")
     st.caption("q and k after RoPE (base 10000), the numbers each head multiplies: weights = softmax(q·kᵀ/√d_k) "
                "under the causal mask.")
+    st.caption(f"q of query heads 1 and 2 of {s.n_heads} shown (two heads that share a K/V head, or not); "
+               "every k is shown.")
     _tables([(f"q of query head {h}", s.q[h], names, _dims(s.q.shape[2])) for h in (1, 2)]
             + [(f"k of K/V head {g}", s.k[g], names, _dims(s.k.shape[2])) for g in range(s.n_kv_heads)])
     axes = Axes(names, names)
