@@ -141,8 +141,8 @@ def head_heatmap(
 _BAR_TOP = 36  # px from the figure's top to the colour bar's title, below the figure's title
 
 
-def weight_colorbar(sqrt_scale: bool, height: int) -> dict:
-    """A thin horizontal colour bar under the title, above the plot of a figure ``height`` px tall.
+def weight_colorbar(sqrt_scale: bool, height: int, top: int = _BAR_TOP) -> dict:
+    """A thin horizontal colour bar ``top`` px down, under the title, above the plot of a figure ``height`` px tall.
 
     Beside the plot, on a phone's 356 px, a bar and its labels took a third of the width and left the square
     plot ~165 px wide; above it the plot has the whole width, and on a wide screen (where the height sets the
@@ -151,7 +151,7 @@ def weight_colorbar(sqrt_scale: bool, height: int) -> dict:
     return dict(
         title=dict(text="weight (√ scale)" if sqrt_scale else "weight", side="top"),
         orientation="h", thickness=10, len=0.6, lenmode="fraction", x=0.5, xanchor="center",
-        yref="container", y=1 - _BAR_TOP / height, yanchor="top", ypad=0,
+        yref="container", y=1 - top / height, yanchor="top", ypad=0,
     )
 
 
@@ -234,12 +234,8 @@ def overview_figure(attentions: np.ndarray, sqrt_scale: bool = False, font_size:
     # took a third of the width; the grid hangs from the top, the spare height of a narrow screen below it.
     bar_top = 14 + 18 * len(lines)
     height = int(120 + _OVERVIEW_BAR + 18 * len(lines) + 560 * n_layers / max(n_heads, 1) * 1.1)
-    trace["colorbar"] = dict(
-        title=dict(text="weight (√ scale)" if sqrt_scale else "weight", side="top"),
-        tickvals=[0, _QUANT_MAX / 4, _QUANT_MAX / 2, _QUANT_MAX], ticktext=["0", "0.25", "0.5", "1"],
-        orientation="h", thickness=10, len=0.6, lenmode="fraction", x=0.5, xanchor="center",
-        yref="container", y=1 - bar_top / height, yanchor="top", ypad=0,
-    )
+    trace["colorbar"] = weight_colorbar(sqrt_scale, height, bar_top) | dict(  # the grid holds uint8 levels
+        tickvals=[0, _QUANT_MAX / 4, _QUANT_MAX / 2, _QUANT_MAX], ticktext=["0", "0.25", "0.5", "1"])
     centres = lambda count: [i * stride + (panel - 1) / 2 for i in range(count)]  # noqa: E731
     layout = dict(
         title=dict(text=title, font=dict(size=13), y=1, yref="container", yanchor="top", pad=dict(t=8)),
